@@ -1,0 +1,127 @@
+//! The echo server: echoes every line back, over any transport, in any model.
+//!
+//! ```text
+//! echo-server [--transport tcp|udp|unix|unix-dgram] [--model sequential|threading|forking]
+//!             [--bind ADDR] [--max-children N] [PORT | PATH]
+//! ```
+//!
+//! The smallest complete program on the framework, and the server that the
+//! framework's own tests and benchmark run against.
+
+use std::io::{self, BufRead, Write};
+use std::path::PathBuf;
+
+use std::process::ExitCode;
+
+use crate::serving::{self, ModelArgs};
+use clap::Parser;
+use framework::{
+    DatagramRequest, RequestHandler, ServerOptions, StreamRequest, TcpTransport, UdpTransport,
+    UnixDatagramTransport, UnixStreamTransport,
+};
+
+/// Echo each line (TCP, Unix stream) or each datagram (UDP, Unix datagram) back.
+#[derive(Parser)]
+#[command(version)]
+#[command(name = "echo-server")]
+struct Args {
+    /// Socket type to serve on.
+    #[arg(long, value_enum, default_value_t = TransportKind::Tcp)]
+    transport: TransportKind,
+    /// Address to bind (TCP and UDP).
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: String,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Port (TCP, UDP; 0 picks a free one) or socket path (Unix).
+    target: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum TransportKind {
+    Tcp,
+    Udp,
+    Unix,
+    UnixDgram,
+}
+
+/// Echoes lines until the client closes the connection.
+pub struct EchoLines;
+
+impl RequestHandler<StreamRequest> for EchoLines {
+    fn handle(&mut self, request: &mut StreamRequest) -> io::Result<()> {
+        let mut line = Vec::new();
+        // read_until keeps the newline, so the echo is byte-exact; it works
+        // on any bytes, not only UTF-8.
+        while request.rfile.read_until(b'\n', &mut line)? > 0 {
+            request.wfile.write_all(&line)?;
+            line.clear();
+        }
+        Ok(())
+    }
+}
+
+/// Answers each datagram with the same bytes.
+pub struct EchoDatagram;
+
+impl RequestHandler<DatagramRequest> for EchoDatagram {
+    fn handle(&mut self, request: &mut DatagramRequest) -> io::Result<()> {
+        let packet = request.packet().to_vec();
+        request.wfile.extend_from_slice(&packet);
+        Ok(())
+    }
+}
+
+/// The whole `echo-server` program: parses `args` (the first is the
+/// program name) and serves until Ctrl+C.
+pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
+    let args = Args::parse_from(args);
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("echo-server: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> io::Result<()> {
+    let options = ServerOptions::reuse_address();
+    let port = || -> io::Result<u16> {
+        let text = args.target.as_deref().unwrap_or("9999");
+        text.parse()
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, format!("bad port {text:?}")))
+    };
+    let path = || PathBuf::from(args.target.as_deref().unwrap_or("echo.sock"));
+    let model = &args.model;
+    match args.transport {
+        TransportKind::Tcp => serving::run::<TcpTransport, _, _, _>(
+            model,
+            (args.bind.as_str(), port()?),
+            &options,
+            "echo over TCP",
+            || EchoLines,
+        ),
+        TransportKind::Udp => serving::run::<UdpTransport, _, _, _>(
+            model,
+            (args.bind.as_str(), port()?),
+            &options,
+            "echo over UDP",
+            || EchoDatagram,
+        ),
+        TransportKind::Unix => serving::run::<UnixStreamTransport, _, _, _>(
+            model,
+            path(),
+            &options,
+            "echo over Unix stream",
+            || EchoLines,
+        ),
+        TransportKind::UnixDgram => serving::run::<UnixDatagramTransport, _, _, _>(
+            model,
+            path(),
+            &options,
+            "echo over Unix datagram",
+            || EchoDatagram,
+        ),
+    }
+}

@@ -1,0 +1,195 @@
+//! What every lesson uses: headings, labelled output, and real programs
+//! started as child processes that are cleaned up however the lesson ends.
+//!
+//! A lesson starts servers and clients by running its own executable again
+//! with `__program NAME ARGS...` (see `src/bin/lesson/main.rs`), so one
+//! `cargo lesson NN` builds everything it needs.
+
+use std::io::{self, BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::sync::{Mutex, OnceLock};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Prints a lesson section heading.
+pub fn heading(text: &str) {
+    println!("\n=== {text} ===");
+}
+
+/// Prints a line as the lesson's narrator.
+pub fn say(text: &str) {
+    println!("[lesson] {text}");
+}
+
+/// Points the learner to the note and the code to read.
+pub fn read_next(note: &str, files: &[&str]) {
+    println!("\nRead next: {note}");
+    for file in files {
+        println!("  code: {file}");
+    }
+}
+
+/// Pids of every program a lesson started, killed on Ctrl+C and at exit.
+fn started() -> &'static Mutex<Vec<u32>> {
+    static STARTED: OnceLock<Mutex<Vec<u32>>> = OnceLock::new();
+    STARTED.get_or_init(|| {
+        // Ctrl+C during a lesson: stop every program it started, then leave.
+        let _ = ctrlc::set_handler(|| {
+            kill_all_started();
+            println!("\n[lesson] interrupted; every program it started has been stopped.");
+            std::process::exit(130);
+        });
+        Mutex::new(Vec::new())
+    })
+}
+
+/// Kills every program started by [`Program::start`] that still runs.
+pub fn kill_all_started() {
+    if let Ok(pids) = started().lock() {
+        for &pid in pids.iter() {
+            // Each program leads its own process group (see Program::start),
+            // so this reaches its forked children too.
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(pid as i32),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
+}
+
+/// A program started by the lesson (a server or a client), whose output is
+/// printed with a label such as `[server]` so the learner sees who says what.
+pub struct Program {
+    child: Child,
+    label: String,
+    lines: Receiver<String>,
+    /// The port from the `Serving ... port N` line, when it is a server.
+    pub port: u16,
+}
+
+impl Program {
+    /// The lesson executable itself, which can run any program by name.
+    fn executable() -> PathBuf {
+        std::env::current_exe().expect("the lesson executable has a path")
+    }
+
+    /// Starts program `name` (e.g. `echo-server`) with `args`, labelling its output.
+    pub fn start(label: &str, name: &str, args: &[&str]) -> io::Result<Program> {
+        let mut command = Command::new(Self::executable());
+        command.arg("__program").arg(name).args(args);
+        Self::start_command(label, command)
+    }
+
+    /// Starts any command, labelling its output.
+    pub fn start_command(label: &str, mut command: Command) -> io::Result<Program> {
+        use std::os::unix::process::CommandExt;
+        // Its own process group, so the lesson can stop it and all its
+        // children with one signal.
+        command.process_group(0);
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        started().lock().expect("lock").push(child.id());
+        let (tx, lines) = mpsc::channel();
+        let stdout = child.stdout.take().expect("piped");
+        let stderr = child.stderr.take().expect("piped");
+        let out_label = label.to_string();
+        let tx_out = tx.clone();
+        thread::spawn(move || forward(stdout, &out_label, tx_out));
+        let err_label = label.to_string();
+        thread::spawn(move || forward(stderr, &err_label, tx));
+        Ok(Program {
+            child,
+            label: label.to_string(),
+            lines,
+            port: 0,
+        })
+    }
+
+    /// Starts a server program and waits (10 s at most) for its `Serving` line.
+    pub fn server(label: &str, name: &str, args: &[&str]) -> io::Result<Program> {
+        let mut program = Program::start(label, name, args)?;
+        let line = program
+            .wait_for("Serving ", Duration::from_secs(10))
+            .ok_or_else(|| io::Error::other(format!("{name} did not start within 10 s")))?;
+        program.port = line
+            .split(" port ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|port| port.parse().ok())
+            .unwrap_or(0);
+        Ok(program)
+    }
+
+    /// Waits until the program prints a line containing `needle`.
+    pub fn wait_for(&self, needle: &str, deadline: Duration) -> Option<String> {
+        let end = Instant::now() + deadline;
+        loop {
+            let left = end.checked_duration_since(Instant::now())?;
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return Some(line),
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// Types a line at the program's standard input.
+    pub fn type_line(&mut self, line: &str) -> io::Result<()> {
+        let stdin = self.child.stdin.as_mut().expect("piped");
+        writeln!(stdin, "{line}")?;
+        stdin.flush()
+    }
+
+    /// Closes the program's standard input (end of input).
+    pub fn close_stdin(&mut self) {
+        drop(self.child.stdin.take());
+    }
+
+    /// The program's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits up to `deadline` for the program to exit by itself.
+    pub fn wait_exit(&mut self, deadline: Duration) -> Option<std::process::ExitStatus> {
+        let end = Instant::now() + deadline;
+        while Instant::now() < end {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+        None
+    }
+
+    /// Stops the program with Ctrl+C (SIGINT) and waits for it.
+    pub fn interrupt(mut self) {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT);
+        if self.wait_exit(Duration::from_secs(5)).is_none() {
+            println!("[lesson] {} did not stop on Ctrl+C; killing it", self.label);
+        }
+    }
+}
+
+impl Drop for Program {
+    fn drop(&mut self) {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        let _ = nix::sys::signal::killpg(pid, nix::sys::signal::Signal::SIGKILL);
+        let _ = self.child.wait();
+    }
+}
+
+/// Prints each line as `[label] line` and passes it on for `wait_for`.
+fn forward(stream: impl io::Read, label: &str, tx: mpsc::Sender<String>) {
+    for line in BufReader::new(stream).lines() {
+        let Ok(line) = line else { break };
+        println!("[{label}] {line}");
+        let _ = tx.send(line);
+    }
+}

@@ -1,0 +1,11 @@
+//! The course's programs, built on the `framework` crate.
+//!
+//! Every server binary here follows one contract: its first line on stdout,
+//! flushed as soon as it listens, is `Serving <what> on <host> port <port> ...`
+//! (or `Serving <what> on <path> ...` for Unix sockets), and it accepts port
+//! 0, so scripts and tests can start it on a free port and read the port back.
+//! The shared pieces of that contract live here.
+
+pub mod echo;
+pub mod lesson_kit;
+pub mod serving;

@@ -1,0 +1,105 @@
+//! Starting a server the same way in every binary: the `Serving ...` line,
+//! Ctrl+C handling, and the choice of concurrency model on the command line.
+
+use std::io::{self, Write};
+
+use framework::{
+    Address, Bind, ForkingMixIn, MixIn, RequestHandler, Sequential, Server, ServerOptions,
+    ThreadingMixIn, Transport,
+};
+
+/// How a server runs its requests, as chosen with `--model`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Model {
+    /// One request at a time (the "loop server").
+    Sequential,
+    /// A thread per request.
+    Threading,
+    /// A child process per request.
+    Forking,
+}
+
+impl Model {
+    /// The model's name as typed on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Model::Sequential => "sequential",
+            Model::Threading => "threading",
+            Model::Forking => "forking",
+        }
+    }
+}
+
+/// The first line every server prints: `Serving <what> on <host> port <port> ...`.
+pub fn serving_line(what: &str, address: &Address) -> String {
+    match address {
+        Address::Inet(addr) => format!("Serving {what} on {} port {} ...", addr.ip(), addr.port()),
+        other => format!("Serving {what} on {other} ..."),
+    }
+}
+
+/// Prints the `Serving ...` line and flushes it, so a reader sees it at once
+/// even when stdout is a pipe.
+pub fn announce(what: &str, address: &Address) {
+    let mut out = io::stdout().lock();
+    let _ = writeln!(out, "{}", serving_line(what, address));
+    let _ = out.flush();
+}
+
+/// Announces the server, makes Ctrl+C and SIGTERM stop it gracefully, and
+/// serves until then. Dropping the server at the end waits for running requests.
+pub fn serve<T, M, F, H>(server: Server<T, M, F>, what: &str) -> io::Result<()>
+where
+    T: Transport,
+    M: MixIn,
+    F: Fn() -> H + Send + Sync + 'static,
+    H: RequestHandler<T::Request>,
+{
+    announce(what, &server.server_address());
+    server.shutdown_on_ctrl_c()?;
+    server.serve_forever()
+}
+
+/// The command-line flags that choose a concurrency model; add them to a
+/// binary's arguments with `#[command(flatten)]`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ModelArgs {
+    /// How requests run: one at a time, a thread each, or a child process each.
+    #[arg(long, value_enum, default_value_t = Model::Threading)]
+    pub model: Model,
+    /// Most children at once in the forking model (Python's `max_children`).
+    #[arg(long, default_value_t = 40)]
+    pub max_children: usize,
+}
+
+/// Binds a server with the chosen model and serves it (see [`serve`]).
+/// `what` names the service in the `Serving ...` line; the model is added.
+pub fn run<T, A, F, H>(
+    model: &ModelArgs,
+    address: A,
+    options: &ServerOptions,
+    what: &str,
+    factory: F,
+) -> io::Result<()>
+where
+    T: Bind<A>,
+    F: Fn() -> H + Send + Sync + 'static,
+    H: RequestHandler<T::Request>,
+{
+    let what = format!("{what}, {}", model.model.name());
+    match model.model {
+        Model::Sequential => serve(
+            Server::<T, Sequential, F>::bind_with(address, options, factory)?,
+            &what,
+        ),
+        Model::Threading => serve(
+            Server::<T, ThreadingMixIn, F>::bind_with(address, options, factory)?,
+            &what,
+        ),
+        Model::Forking => {
+            let mut server = Server::<T, ForkingMixIn, F>::bind_with(address, options, factory)?;
+            server.mixin_mut().max_children = model.max_children;
+            serve(server, &what)
+        }
+    }
+}

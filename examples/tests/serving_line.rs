@@ -1,0 +1,58 @@
+//! Every server binary keeps the project's start-up contract: with port 0 it
+//! prints `Serving <what> on 127.0.0.1 port <N> ...` as its first stdout
+//! line, flushed at once, with a real port.
+//!
+//! (Having an integration test here also makes `cargo test --workspace`
+//! build this crate's binaries, which the `tests` crate runs.)
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+/// Starts `exe` with `args`, returns its first stdout line (10 s deadline), kills it.
+fn first_line(exe: &str, args: &[&str]) -> String {
+    let mut child = Command::new(exe)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the binary starts");
+    let stdout = child.stdout.take().expect("piped");
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx.recv_timeout(Duration::from_secs(10));
+    let _ = child.kill();
+    let _ = child.wait();
+    line.expect("a first line within 10 s")
+}
+
+fn assert_serving_on_real_port(line: &str) {
+    let port: u16 = line
+        .split(" port ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    assert!(line.starts_with("Serving "), "{line:?}");
+    assert!(line.contains(" on 127.0.0.1 port "), "{line:?}");
+    assert_ne!(port, 0, "port 0 must be replaced by the real port: {line:?}");
+}
+
+#[test]
+fn echo_server_announces_its_real_port() {
+    for args in [
+        &["0"][..],
+        &["--transport", "udp", "0"],
+        &["--model", "forking", "0"],
+        &["--model", "sequential", "0"],
+    ] {
+        let line = first_line(env!("CARGO_BIN_EXE_echo-server"), args);
+        assert_serving_on_real_port(&line);
+    }
+}

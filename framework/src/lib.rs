@@ -1,0 +1,120 @@
+//! # framework: Python's `socketserver`, in Rust
+//!
+//! A small crate for writing network servers the way Python's
+//! [`socketserver`](https://docs.python.org/3/library/socketserver.html)
+//! does: pick a transport, pick how requests run concurrently, write a
+//! handler with `setup` / `handle` / `finish`, and call `serve_forever`.
+//!
+//! ```text
+//!                    +-----------+
+//!                    |  Server   |   serve_forever, handle_request, shutdown,
+//!                    +-----------+   verify_request, handle_error, server_close
+//!                   /      |      \
+//!      +-----------+  +---------+  +----------------------+
+//!      | Transport |  |  MixIn  |  | factory: Fn() -> H   |
+//!      +-----------+  +---------+  +----------------------+
+//!      TcpTransport   Sequential        H: RequestHandler<R>
+//!      UdpTransport   ThreadingMixIn       setup / handle / finish
+//!      UnixStream...  ForkingMixIn      R: StreamRequest (rfile, wfile)
+//!      UnixDatagram...                     DatagramRequest (packet in, reply out)
+//! ```
+//!
+//! Python builds twelve classes by multiple inheritance
+//! (`class ThreadingTCPServer(ThreadingMixIn, TCPServer)`); here the same
+//! choice is two type parameters, and the twelve names are type aliases.
+//!
+//! ## An echo server in full
+//!
+//! ```no_run
+//! use std::io::{self, BufRead, Write};
+//! use framework::{RequestHandler, StreamRequest, ThreadingTcpServer};
+//!
+//! struct Echo;
+//!
+//! impl RequestHandler<StreamRequest> for Echo {
+//!     fn handle(&mut self, req: &mut StreamRequest) -> io::Result<()> {
+//!         let mut line = String::new();
+//!         while req.rfile.read_line(&mut line)? > 0 {
+//!             req.wfile.write_all(line.to_uppercase().as_bytes())?;
+//!             line.clear();
+//!         }
+//!         Ok(())
+//!     }
+//! }
+//!
+//! fn main() -> io::Result<()> {
+//!     let server = ThreadingTcpServer::bind("127.0.0.1:9999", || Echo)?;
+//!     println!("Serving on {}", server.server_address());
+//!     server.shutdown_on_ctrl_c()?;
+//!     server.serve_forever()
+//! }
+//! ```
+//!
+//! ## Python name → Rust name
+//!
+//! | Python `socketserver` | this crate |
+//! |---|---|
+//! | `TCPServer`, `UDPServer` | [`TcpServer`], [`UdpServer`] |
+//! | `UnixStreamServer`, `UnixDatagramServer` | [`UnixStreamServer`], [`UnixDatagramServer`] |
+//! | `ThreadingTCPServer`, `ForkingTCPServer`, ... (8 names) | [`ThreadingTcpServer`], [`ForkingTcpServer`], ... |
+//! | `ThreadingMixIn`, `ForkingMixIn` | [`ThreadingMixIn`], [`ForkingMixIn`] (type parameter `M`); [`Sequential`] is the plain server |
+//! | `BaseRequestHandler` (`setup`, `handle`, `finish`) | [`RequestHandler`] |
+//! | `StreamRequestHandler.rfile` / `.wfile` | [`StreamRequest::rfile`] / [`StreamRequest::wfile`] |
+//! | `DatagramRequestHandler.rfile` / `.wfile` | [`DatagramRequest::rfile`] / [`DatagramRequest::wfile`] |
+//! | `self.client_address`, `self.server` | `request.client_address`, `request.server` ([`ServerHandle`]) |
+//! | `RequestHandlerClass` | the factory closure given to [`Server::bind`] |
+//! | `serve_forever(poll_interval)` | [`Server::serve_forever`], [`Server::serve_forever_with_poll_interval`] |
+//! | `shutdown()` | [`Server::shutdown`], [`ServerHandle::shutdown`] |
+//! | `handle_request()`, `timeout`, `handle_timeout()` | [`Server::handle_request`], [`Server::set_timeout`], [`Server::set_handle_timeout`] |
+//! | `verify_request`, `handle_error`, `service_actions` | [`Server::set_verify_request`], [`Server::set_handle_error`], [`Server::set_service_actions`] |
+//! | `server_close()`, `with server:` | [`Server::server_close`], dropping the server |
+//! | `server_address` | [`Server::server_address`] |
+//! | `allow_reuse_address`, `allow_reuse_port`, `request_queue_size`, `max_packet_size` | fields of [`ServerOptions`], given to [`Server::bind_with`] |
+//! | `max_children`, `block_on_close` (forking) | [`ForkingMixIn`] fields, via [`Server::mixin_mut`] |
+//! | `daemon_threads`, `block_on_close` (threading) | [`ThreadingMixIn`] fields, via [`Server::mixin_mut`] |
+//! | `fileno()` | `AsFd` on [`Server`] |
+//! | `StreamRequestHandler.timeout`, `disable_nagle_algorithm` | [`StreamRequest::set_timeout`], [`StreamRequest::set_nodelay`] |
+//!
+//! ## Where it does better than Python
+//!
+//! - `shutdown()` wakes `serve_forever` at once through a pipe, instead of
+//!   after up to `poll_interval` (CPython gh-88932); calling it before the
+//!   loop started, or from a handler, does not deadlock.
+//! - A panicking handler is reported through `handle_error` like an error,
+//!   in threads and in forked children, and the server goes on.
+//! - The threading mix-in counts live threads instead of keeping every
+//!   thread until `server_close` (CPython bpo-37193).
+//! - The forking mix-in only ever waits for its own children, and also
+//!   reaps them in `handle_request` loops.
+//! - The listen backlog defaults to the system's maximum, not 5.
+//! - A Unix socket's file is removed when its server closes.
+
+#![deny(missing_docs)]
+
+mod address;
+mod connection;
+mod control;
+mod datagram_socket;
+mod error;
+mod handler;
+mod mixin;
+mod names;
+mod options;
+mod request;
+mod server;
+mod transport;
+
+pub use address::Address;
+pub use connection::Connection;
+pub use control::ServerHandle;
+pub use datagram_socket::DatagramSocket;
+pub use error::{RequestError, print_request_error};
+pub use handler::RequestHandler;
+pub use mixin::{ForkingMixIn, Job, MixIn, Sequential, ThreadingMixIn};
+pub use names::*;
+pub use options::ServerOptions;
+pub use request::{DatagramRequest, Request, StreamRequest};
+pub use server::{DEFAULT_POLL_INTERVAL, Server};
+pub use transport::{
+    Bind, TcpTransport, Transport, UdpTransport, UnixDatagramTransport, UnixStreamTransport,
+};

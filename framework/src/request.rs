@@ -1,0 +1,148 @@
+//! What a handler receives: one request, stream or datagram.
+//!
+//! Python's `StreamRequestHandler` gives a handler `rfile` (buffered reader)
+//! and `wfile` (unbuffered writer); `DatagramRequestHandler` gives it the
+//! packet as `rfile` and collects the reply in `wfile`. The same names are
+//! kept here.
+
+use std::io::{self, BufReader, Cursor};
+use std::net::Shutdown;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::{Address, Connection, DatagramSocket, ServerHandle};
+
+/// What every request type offers the server loop.
+pub trait Request: Send + 'static {
+    /// Who sent the request.
+    fn client_address(&self) -> &Address;
+    /// Runs after the handler's `finish`: a datagram request sends its reply here.
+    fn complete(&mut self) -> io::Result<()>;
+    /// Python's `shutdown_request`: ends the request. For a stream it sends
+    /// end-of-file to the client (`SHUT_WR`) and closes the descriptor.
+    fn close(self);
+}
+
+/// One accepted connection (Python's `StreamRequestHandler` attributes).
+pub struct StreamRequest {
+    /// Buffered reader over the connection: `read_line`, `read_until`, `read_exact`...
+    pub rfile: BufReader<Connection>,
+    /// Unbuffered writer: every `write_all` reaches the peer at once, no `flush` needed.
+    pub wfile: Connection,
+    /// The peer's address.
+    pub client_address: Address,
+    /// The server that accepted the connection (to ask it to shut down, or read its address).
+    pub server: ServerHandle,
+}
+
+impl StreamRequest {
+    pub(crate) fn new(
+        connection: Connection,
+        client_address: Address,
+        server: ServerHandle,
+    ) -> io::Result<StreamRequest> {
+        let reader = connection.try_clone()?;
+        Ok(StreamRequest {
+            rfile: BufReader::with_capacity(8 * 1024, reader),
+            wfile: connection,
+            client_address,
+            server,
+        })
+    }
+
+    /// The connected socket itself, for socket options or `sendfile`.
+    pub fn connection(&self) -> &Connection {
+        &self.wfile
+    }
+
+    /// Read and write timeout for this connection (Python's
+    /// `StreamRequestHandler.timeout`). A read that waits longer fails with
+    /// `WouldBlock`/`TimedOut`, which ends the handler.
+    pub fn set_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        self.wfile.set_timeout(timeout)
+    }
+
+    /// Turns Nagle's algorithm off (Python's `disable_nagle_algorithm`).
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        self.wfile.set_nodelay(nodelay)
+    }
+}
+
+impl Request for StreamRequest {
+    fn client_address(&self) -> &Address {
+        &self.client_address
+    }
+
+    fn complete(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn close(self) {
+        // Like Python's TCPServer.shutdown_request: tell the peer we are done
+        // writing (it may have closed already, hence the ignored error), then
+        // let both descriptors drop, which closes them.
+        let _ = self.wfile.shutdown(Shutdown::Write);
+    }
+}
+
+/// One received datagram (Python's `DatagramRequestHandler` attributes).
+pub struct DatagramRequest {
+    /// The datagram, readable like a file.
+    pub rfile: Cursor<Vec<u8>>,
+    /// The reply: whatever is written here is sent back to the client as
+    /// one datagram after `finish` (nothing is sent if it stays empty).
+    pub wfile: Vec<u8>,
+    /// The sender's address.
+    pub client_address: Address,
+    /// The server that received the datagram.
+    pub server: ServerHandle,
+    socket: Arc<DatagramSocket>,
+}
+
+impl DatagramRequest {
+    pub(crate) fn new(
+        packet: Vec<u8>,
+        client_address: Address,
+        socket: Arc<DatagramSocket>,
+        server: ServerHandle,
+    ) -> DatagramRequest {
+        DatagramRequest {
+            rfile: Cursor::new(packet),
+            wfile: Vec::new(),
+            client_address,
+            server,
+            socket,
+        }
+    }
+
+    /// The whole datagram as bytes.
+    pub fn packet(&self) -> &[u8] {
+        self.rfile.get_ref()
+    }
+
+    /// The server's socket, to send datagrams to other peers than the sender.
+    pub fn socket(&self) -> &DatagramSocket {
+        &self.socket
+    }
+
+    /// Sends a datagram to any address through the server's socket.
+    pub fn send_to(&self, data: &[u8], to: &Address) -> io::Result<usize> {
+        self.socket.send_to(data, to)
+    }
+}
+
+impl Request for DatagramRequest {
+    fn client_address(&self) -> &Address {
+        &self.client_address
+    }
+
+    fn complete(&mut self) -> io::Result<()> {
+        if self.wfile.is_empty() {
+            return Ok(());
+        }
+        self.socket.send_to(&self.wfile, &self.client_address)?;
+        Ok(())
+    }
+
+    fn close(self) {}
+}

@@ -1,0 +1,56 @@
+# socketserver for Rust, and the network-programming course built on it.
+# Every recipe is a plain cargo command (see .cargo/config.toml), so nothing
+# here needs `just` to work: `cargo lesson 02` is `just lesson 02`.
+
+# List the recipes.
+default:
+    @just --list --unsorted
+
+# Run lesson NN (e.g. `just lesson 02`).
+[group('course')]
+lesson NN:
+    cargo lesson {{NN}}
+
+# List the lessons with their titles.
+[group('course')]
+lessons:
+    cargo lessons
+
+# Run the whole test suite (what CI runs).
+[group('dev')]
+test:
+    cargo test --workspace
+
+# Format, lint and test, as CI does.
+[group('dev')]
+ci:
+    bash .ci/run
+
+# Run every benchmark (release builds; prints tables of ratios).
+[group('bench')]
+bench: bench-echo bench-ftp bench-chat bench-http
+
+# Echo server: connection rate and ping-pong, against Python's socketserver.
+[group('bench')]
+bench-echo *ARGS:
+    cargo bench-echo {{ARGS}}
+
+# FTP-style server: 1 GiB download/upload, 300 clients, RSS.
+[group('bench')]
+bench-ftp *ARGS:
+    cargo bench-ftp {{ARGS}}
+
+# Chat room: delivery rate and latency with 100 members.
+[group('bench')]
+bench-chat *ARGS:
+    cargo bench-chat {{ARGS}}
+
+# HTTP server: wrk against python3 -m http.server and nginx.
+[group('bench')]
+bench-http *ARGS:
+    cargo bench-http {{ARGS}}
+
+# Demo: the echo server (threading, port 9999).
+[group('demo')]
+echo-server *ARGS:
+    cargo echo-server {{ARGS}}

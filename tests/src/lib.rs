@@ -1,0 +1,9 @@
+//! Helpers shared by the integration tests: start a project binary as its
+//! own process and wait for its `Serving ... port N` line, and record
+//! protocol transcripts for `insta` snapshots.
+
+pub mod process;
+pub mod transcript;
+
+pub use process::{ServerProcess, bin_path};
+pub use transcript::Transcript;

@@ -1,0 +1,166 @@
+//! Running a server binary as its own process.
+//!
+//! Forking servers must never be forked from the test harness (it runs tests
+//! on threads), so every server under test is started as a separate process
+//! and reached over loopback.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The path of a binary built by this workspace (`echo-server`, `ftp-server`, ...).
+///
+/// Binaries of the `examples` crate are built by `cargo test --workspace`
+/// (the `examples` crate has integration tests, which makes cargo build its
+/// binaries); binaries of this crate are built for its own tests.
+pub fn bin_path(name: &str) -> PathBuf {
+    // The test executable lives in target/<profile>/deps/; binaries one level up.
+    let exe = std::env::current_exe().expect("the test executable has a path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("the test executable is inside target/<profile>/deps");
+    let path = profile_dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is not built; run the tests with `cargo test --workspace` \
+         (or `cargo build --workspace --bins` first)",
+        path.display()
+    );
+    path
+}
+
+/// A running server process, killed and reaped when dropped.
+pub struct ServerProcess {
+    child: Child,
+    /// The first stdout line, e.g. `Serving echo over TCP, threading on 127.0.0.1 port 40123 ...`.
+    pub serving_line: String,
+    /// The port read from that line (0 for Unix sockets).
+    pub port: u16,
+    /// Later stdout lines, as they arrive.
+    pub stdout_lines: Receiver<String>,
+}
+
+impl ServerProcess {
+    /// Starts `bin` with `args` and waits (at most 10 s) for its `Serving` line.
+    pub fn start(bin: &str, args: &[&str]) -> ServerProcess {
+        Self::start_command(Command::new(bin_path(bin)).args(args))
+    }
+
+    /// Starts a prepared command (for a working directory or environment).
+    pub fn start_command(command: &mut Command) -> ServerProcess {
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the server binary starts");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let stdout_lines = forward_lines(stdout);
+        let serving_line = match stdout_lines.recv_timeout(Duration::from_secs(10)) {
+            Ok(line) => line,
+            Err(_) => {
+                let _ = child.kill();
+                let status = child.wait();
+                panic!("the server printed no Serving line within 10 s (exit: {status:?})");
+            }
+        };
+        assert!(
+            serving_line.starts_with("Serving "),
+            "first stdout line is not a Serving line: {serving_line:?}"
+        );
+        let port = parse_port(&serving_line).unwrap_or(0);
+        ServerProcess {
+            child,
+            serving_line,
+            port,
+            stdout_lines,
+        }
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// `127.0.0.1:<port>`.
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// The child's stdin, to type at the server's terminal.
+    pub fn stdin(&mut self) -> &mut std::process::ChildStdin {
+        self.child.stdin.as_mut().expect("stdin is piped")
+    }
+
+    /// Waits up to `deadline` for a stdout line containing `needle`.
+    pub fn wait_for_line(&self, needle: &str, deadline: Duration) -> Option<String> {
+        let end = Instant::now() + deadline;
+        loop {
+            let left = end.checked_duration_since(Instant::now())?;
+            match self.stdout_lines.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return Some(line),
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// Sends a signal (e.g. `SIGINT`) to the server.
+    pub fn signal(&self, signal: nix::sys::signal::Signal) {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        nix::sys::signal::kill(pid, signal).expect("the server process exists");
+    }
+
+    /// Waits up to `deadline` for the process to exit; returns its status.
+    pub fn wait_exit(&mut self, deadline: Duration) -> Option<std::process::ExitStatus> {
+        let end = Instant::now() + deadline;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait works") {
+                return Some(status);
+            }
+            if Instant::now() >= end {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Reads lines on a thread and hands them over a channel, so waits can have deadlines.
+fn forward_lines(stdout: ChildStdout) -> Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// The number after ` port ` in a Serving line.
+pub fn parse_port(line: &str) -> Option<u16> {
+    let rest = &line[line.find(" port ")? + 6..];
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// Reads everything from a reader into a String (lossy), for diagnostics.
+pub fn read_all_lossy(mut reader: impl Read) -> String {
+    let mut buf = Vec::new();
+    let _ = reader.read_to_end(&mut buf);
+    String::from_utf8_lossy(&buf).into_owned()
+}
