@@ -4,6 +4,7 @@
 //! programs by running this same executable as `lesson __program NAME ARGS`,
 //! which is why the table of programs below exists.
 
+mod common_b;
 mod l01_addresses;
 mod l02_tcp_echo;
 mod l03_udp;
@@ -145,6 +146,8 @@ const LESSONS: &[Lesson] = &[
 fn program(name: &str) -> Option<fn(Vec<OsString>) -> ExitCode> {
     Some(match name {
         "echo-server" => |args| examples::echo::main(args),
+        "mux-echo-server" => |args| examples::multiplex::main(args),
+        "select-homework" => |args| examples::multiplex::homework::main(args),
         _ => return None,
     })
 }
