@@ -148,6 +148,8 @@ fn program(name: &str) -> Option<fn(Vec<OsString>) -> ExitCode> {
         "echo-server" => |args| examples::echo::main(args),
         "mux-echo-server" => |args| examples::multiplex::main(args),
         "select-homework" => |args| examples::multiplex::homework::main(args),
+        "process-demo" => l11_processes::demo::main,
+        "ipc-demo" => l12_pools_and_ipc::demo::main,
         _ => return None,
     })
 }
