@@ -150,6 +150,7 @@ fn program(name: &str) -> Option<fn(Vec<OsString>) -> ExitCode> {
         "select-homework" => |args| examples::multiplex::homework::main(args),
         "process-demo" => l11_processes::demo::main,
         "ipc-demo" => l12_pools_and_ipc::demo::main,
+        "signal-demo" => l13_signals::demo::main,
         _ => return None,
     })
 }
