@@ -151,6 +151,7 @@ fn program(name: &str) -> Option<fn(Vec<OsString>) -> ExitCode> {
         "process-demo" => l11_processes::demo::main,
         "ipc-demo" => l12_pools_and_ipc::demo::main,
         "signal-demo" => l13_signals::demo::main,
+        "sync-demo" => l14_synchronisation::processes::main,
         _ => return None,
     })
 }
