@@ -87,7 +87,9 @@ fn lock() {
             })
         })
         .collect();
-    handles.into_iter().for_each(|h| h.join().expect("no panic"));
+    handles
+        .into_iter()
+        .for_each(|h| h.join().expect("no panic"));
     let total = THREADS * ADDS;
     let got = racy.load(Ordering::Relaxed);
     say(&format!(
@@ -108,7 +110,9 @@ fn lock() {
             })
         })
         .collect();
-    handles.into_iter().for_each(|h| h.join().expect("no panic"));
+    handles
+        .into_iter()
+        .for_each(|h| h.join().expect("no panic"));
     say(&format!(
         "with a Mutex:   {} of {total}",
         *counter.lock().expect("not poisoned")
@@ -123,8 +127,11 @@ fn semaphore() -> LessonResult {
     let most = Arc::new(AtomicUsize::new(0));
     let handles: Vec<_> = (1..=5)
         .map(|n| {
-            let (semaphore, inside, most) =
-                (Arc::clone(&semaphore), Arc::clone(&inside), Arc::clone(&most));
+            let (semaphore, inside, most) = (
+                Arc::clone(&semaphore),
+                Arc::clone(&inside),
+                Arc::clone(&most),
+            );
             thread::spawn(move || {
                 semaphore.acquire();
                 let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
@@ -137,7 +144,9 @@ fn semaphore() -> LessonResult {
             })
         })
         .collect();
-    handles.into_iter().for_each(|h| h.join().expect("no panic"));
+    handles
+        .into_iter()
+        .for_each(|h| h.join().expect("no panic"));
     say(&format!(
         "threads: at most {} inside at once (limit 2); free permits now {}",
         most.load(Ordering::SeqCst),
@@ -207,7 +216,9 @@ fn deadlock() {
             })
         })
         .collect();
-    handles.into_iter().for_each(|h| h.join().expect("no panic"));
+    handles
+        .into_iter()
+        .for_each(|h| h.join().expect("no panic"));
     say("lock ordering: no deadlock, both threads finished");
     say("Other cures: one lock instead of two, try_lock and back off, hold locks briefly.");
 }

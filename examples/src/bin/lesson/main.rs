@@ -152,6 +152,8 @@ fn program(name: &str) -> Option<fn(Vec<OsString>) -> ExitCode> {
         "ipc-demo" => l12_pools_and_ipc::demo::main,
         "signal-demo" => l13_signals::demo::main,
         "sync-demo" => l14_synchronisation::processes::main,
+        "gil-worker" => l15_threads_and_gil::jobs::main,
+        "daemon-demo" => l15_threads_and_gil::daemon::main,
         _ => return None,
     })
 }

@@ -58,7 +58,10 @@ fn run() -> Result<(), String> {
     // every child has exited. Only sem_* calls and atomics touch it.
     let shared: &Shared = unsafe { &*shared };
     let semaphore = (&raw const shared.semaphore).cast_mut();
-    tell("parent", &format!("semaphore with {PERMITS} permits in shared memory; 4 processes want in"));
+    tell(
+        "parent",
+        &format!("semaphore with {PERMITS} permits in shared memory; 4 processes want in"),
+    );
     let mut children = Vec::new();
     for _ in 0..4 {
         children.push(fork_child(|| {
