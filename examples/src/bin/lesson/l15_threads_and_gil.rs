@@ -186,16 +186,14 @@ fn run_in_processes(job: &Job, dir: &std::path::Path) -> std::io::Result<()> {
 fn print_table(rust: &[[f64; 3]]) {
     heading("The course's table beside Rust's");
     println!(
-        "  {}| {}| {}",
+        "  {}| {}| Rust (this run, scaled down)",
         pad("", 12),
         pad("CPython (course)", 22),
-        "Rust (this run, scaled down)"
     );
     println!(
-        "  {}| {}| {}",
+        "  {}| {}| CPU               file IO           waiting",
         pad("10 jobs", 12),
         pad("CPU       IO", 22),
-        "CPU               file IO           waiting"
     );
     for (row, name) in ["sequential", "threads", "processes"].iter().enumerate() {
         let cell = |kind: usize| {

@@ -120,7 +120,9 @@ fn census(pid: u32) -> String {
             entries
                 .flatten()
                 .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
-                .filter(|&p| crate::common_b::proc_state(p).is_some_and(|(_, ppid)| ppid == pid as i32))
+                .filter(|&p| {
+                    crate::common_b::proc_state(p).is_some_and(|(_, ppid)| ppid == pid as i32)
+                })
                 .count()
         })
         .unwrap_or(0);
@@ -136,11 +138,10 @@ fn census(pid: u32) -> String {
 fn table(outcomes: &[Outcome]) {
     heading("Side by side");
     println!(
-        "  {}{}{}{}",
+        "  {}{}{}server while busy",
         pad("model", 12),
         pad("slowest 1st reply", 19),
         pad("all done", 10),
-        "server while busy"
     );
     for o in outcomes {
         println!(
