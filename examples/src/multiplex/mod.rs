@@ -135,6 +135,12 @@ impl EchoClients {
     /// One read per readiness report, never a loop until the client is done:
     /// a client that keeps sending must not keep the others waiting (the
     /// course's first rule of IO multiplexing: no endless loop in a handler).
+    ///
+    /// The echo is written with a plain blocking `write_all`: a line fits in
+    /// the socket's send buffer. A server sending more than that would also
+    /// watch for writability (select's wlist, POLLOUT, EPOLLOUT) and keep the
+    /// unsent bytes until then, or one client that never reads could stall
+    /// everybody.
     pub fn serve_client(&mut self, fd: RawFd) -> Ready {
         let Some((stream, addr)) = self.clients.get_mut(&fd) else {
             return Ready::Closed;
