@@ -59,3 +59,23 @@ fn echo_server_announces_its_real_port() {
         assert_serving_on_real_port(&line);
     }
 }
+
+#[test]
+fn mux_echo_server_announces_its_real_port() {
+    for api in ["select", "poll", "epoll"] {
+        let line = first_line(env!("CARGO_BIN_EXE_mux-echo-server"), &["--api", api, "0"]);
+        assert_serving_on_real_port(&line);
+        assert!(line.contains(&format!(", {api} on ")), "{line:?}");
+    }
+}
+
+#[test]
+fn select_homework_announces_its_real_port() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = dir.path().join("lines.txt");
+    let line = first_line(
+        env!("CARGO_BIN_EXE_select-homework"),
+        &["--file", file.to_str().expect("utf-8"), "0"],
+    );
+    assert_serving_on_real_port(&line);
+}

@@ -4,6 +4,7 @@
 //! programs by running this same executable as `lesson __program NAME ARGS`,
 //! which is why the table of programs below exists.
 
+mod common_b;
 mod l01_addresses;
 mod l02_tcp_echo;
 mod l03_udp;
@@ -145,6 +146,14 @@ const LESSONS: &[Lesson] = &[
 fn program(name: &str) -> Option<fn(Vec<OsString>) -> ExitCode> {
     Some(match name {
         "echo-server" => |args| examples::echo::main(args),
+        "mux-echo-server" => |args| examples::multiplex::main(args),
+        "select-homework" => |args| examples::multiplex::homework::main(args),
+        "process-demo" => l11_processes::demo::main,
+        "ipc-demo" => l12_pools_and_ipc::demo::main,
+        "signal-demo" => l13_signals::demo::main,
+        "sync-demo" => l14_synchronisation::processes::main,
+        "gil-worker" => l15_threads_and_gil::jobs::main,
+        "daemon-demo" => l15_threads_and_gil::daemon::main,
         _ => return None,
     })
 }
