@@ -23,6 +23,13 @@ pub fn say(text: &str) {
     println!("[lesson] {text}");
 }
 
+/// Prints a line on behalf of one side of a conversation, e.g.
+/// `labelled("client", "sent 6 bytes")` prints `[client] sent 6 bytes`, the
+/// same shape as the output of programs started with [`Program::start`].
+pub fn labelled(label: &str, text: &str) {
+    println!("[{label}] {text}");
+}
+
 /// Points the learner to the note and the code to read.
 pub fn read_next(note: &str, files: &[&str]) {
     println!("\nRead next: {note}");
@@ -88,12 +95,16 @@ impl Program {
         // Its own process group, so the lesson can stop it and all its
         // children with one signal.
         command.process_group(0);
+        // Hold the list while spawning: a Ctrl+C arriving now waits for the
+        // pid to be recorded, so it can never miss the new program.
+        let mut pids = started().lock().expect("lock");
         let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()?;
-        started().lock().expect("lock").push(child.id());
+        pids.push(child.id());
+        drop(pids);
         let (tx, lines) = mpsc::channel();
         let stdout = child.stdout.take().expect("piped");
         let stderr = child.stderr.take().expect("piped");
@@ -181,6 +192,12 @@ impl Drop for Program {
     fn drop(&mut self) {
         let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
         let _ = nix::sys::signal::killpg(pid, nix::sys::signal::Signal::SIGKILL);
+        // Forget the pid before reaping it: once reaped, the number may be
+        // given to an unrelated process, which `kill_all_started` must never
+        // signal. (Until the wait below, the pid is still ours, a zombie.)
+        if let Ok(mut pids) = started().lock() {
+            pids.retain(|&p| p != self.child.id());
+        }
         let _ = self.child.wait();
     }
 }

@@ -24,6 +24,7 @@ mod l17_ftp_server;
 mod l18_chat_room;
 mod l19_http_server;
 mod l20_own_handler;
+mod tcp_states;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -145,6 +146,7 @@ const LESSONS: &[Lesson] = &[
 fn program(name: &str) -> Option<fn(Vec<OsString>) -> ExitCode> {
     Some(match name {
         "echo-server" => |args| examples::echo::main(args),
+        "raw-echo-server" => l02_tcp_echo::raw_server::main,
         _ => return None,
     })
 }
