@@ -147,6 +147,8 @@ fn program(name: &str) -> Option<fn(Vec<OsString>) -> ExitCode> {
     Some(match name {
         "echo-server" => |args| examples::echo::main(args),
         "raw-echo-server" => l02_tcp_echo::raw_server::main,
+        "raw-udp-server" => l03_udp::raw_server::main,
+        "sticky-server" => l04_sticky_packets::server::main,
         _ => return None,
     })
 }
