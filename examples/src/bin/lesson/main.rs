@@ -149,6 +149,7 @@ fn program(name: &str) -> Option<fn(Vec<OsString>) -> ExitCode> {
         "raw-echo-server" => l02_tcp_echo::raw_server::main,
         "raw-udp-server" => l03_udp::raw_server::main,
         "sticky-server" => l04_sticky_packets::server::main,
+        "tiny-http-server" => l07_http_by_hand::tiny_server::main,
         _ => return None,
     })
 }
