@@ -45,6 +45,7 @@ fn started() -> &'static Mutex<Vec<u32>> {
         // Ctrl+C during a lesson: stop every program it started, then leave.
         let _ = ctrlc::set_handler(|| {
             kill_all_started();
+            reap_all_started();
             println!("\n[lesson] interrupted; every program it started has been stopped.");
             std::process::exit(130);
         });
@@ -62,6 +63,16 @@ pub fn kill_all_started() {
                 nix::unistd::Pid::from_raw(pid as i32),
                 nix::sys::signal::Signal::SIGKILL,
             );
+        }
+    }
+}
+
+/// Waits for every started program (already sent SIGKILL), so that none is
+/// left over, even as a zombie, when the lesson exits on Ctrl+C.
+fn reap_all_started() {
+    if let Ok(pids) = started().lock() {
+        for &pid in pids.iter() {
+            let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid as i32), None);
         }
     }
 }
