@@ -25,7 +25,10 @@ fn listed(stdout: &str) -> Vec<(String, String)> {
     let line = Regex::new(r"^  (\d\d)  (\S.*)$").unwrap();
     stdout
         .lines()
-        .filter_map(|l| line.captures(l).map(|c| (c[1].to_string(), c[2].to_string())))
+        .filter_map(|l| {
+            line.captures(l)
+                .map(|c| (c[1].to_string(), c[2].to_string()))
+        })
         .collect()
 }
 
@@ -64,7 +67,11 @@ fn unknown_lessons_get_the_list_and_a_failure() {
 fn a_number_without_its_leading_zero_works() {
     let run = run_lesson(&["3"], Duration::from_secs(15));
     assert!(run.status.success(), "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stdout.starts_with("Lesson 03: UDP sockets"), "{}", run.stdout);
+    assert!(
+        run.stdout.starts_with("Lesson 03: UDP sockets"),
+        "{}",
+        run.stdout
+    );
 }
 
 /// Ctrl+C while a lesson's server runs: the lesson stops it and exits 130.
@@ -96,7 +103,8 @@ fn ctrl_c_stops_the_lesson_and_every_program_it_started() {
         }
         assert_eq!(run.status.code(), Some(130), "{run:?}");
         assert!(
-            run.stdout.contains("interrupted; every program it started has been stopped"),
+            run.stdout
+                .contains("interrupted; every program it started has been stopped"),
             "{}",
             run.stdout
         );

@@ -67,13 +67,19 @@ fn after<'a>(output: &'a str, marker: &str) -> &'a str {
 #[test]
 fn lesson_01_addresses_ports_and_look_ups() {
     let out = lesson("01");
-    assert_has(&out, r#"127.0.0.1        bytes b"\x7f\x00\x00\x01"  u32 2130706433"#);
+    assert_has(
+        &out,
+        r#"127.0.0.1        bytes b"\x7f\x00\x00\x01"  u32 2130706433"#,
+    );
     assert_has(&out, "network   192.168.1.0");
     assert_has(&out, "broadcast 192.168.1.255");
     assert_has(&out, "getaddrinfo(\"localhost\") -> [");
     // /etc/services is the table getservbyname reads; check against it.
     let services = std::fs::read_to_string("/etc/services").unwrap_or_default();
-    if services.lines().any(|l| l.starts_with("mysql") && l.contains("3306/tcp")) {
+    if services
+        .lines()
+        .any(|l| l.starts_with("mysql") && l.contains("3306/tcp"))
+    {
         assert_has(&out, "getservbyname(\"mysql\", \"tcp\") -> 3306");
     }
     assert_has(&out, "again -> error: Address already in use");
@@ -94,9 +100,15 @@ fn lesson_02_tcp_echo() {
     // The raw server's own account of each system call, then the client's.
     assert_has(&out, "[server] socket() -> fd ");
     assert_has(&out, "[server] accept() -> fd ");
-    assert_has(&out, r#"[server] recv() -> 21 bytes "ping over raw sockets""#);
+    assert_has(
+        &out,
+        r#"[server] recv() -> 21 bytes "ping over raw sockets""#,
+    );
     assert_has(&out, r#"[client] recv() -> "ping over raw sockets""#);
-    assert_has(&out, "[server] recv() -> 0 bytes: the client closed its side");
+    assert_has(
+        &out,
+        "[server] recv() -> 0 bytes: the client closed its side",
+    );
     // Handshake: both ends ESTABLISHED before accept().
     let before_accept = after(&out, "before accept():");
     let table: Vec<&str> = before_accept
@@ -125,7 +137,10 @@ fn lesson_03_udp() {
             .is_match(&out),
         "{out}"
     );
-    assert_has(&out, r#"[server] recvfrom() -> 9 bytes "hi from A" from 127.0.0.1:"#);
+    assert_has(
+        &out,
+        r#"[server] recvfrom() -> 9 bytes "hi from A" from 127.0.0.1:"#,
+    );
     assert_has(&out, r#"[client A] recvfrom() -> "hi from A""#);
     assert_has(&out, r#"[client B] recvfrom() -> "hi from B""#);
     // Boundaries kept: three sends, three separate receives.
@@ -153,7 +168,10 @@ fn lesson_04_sticky_packets() {
     assert!(pieces > 1, "the 1 MiB message came in {pieces} piece(s)");
     // The fix: the same glued bytes, each message recovered.
     assert_has(&out, r#"[server] frame 1: 5 bytes "msg1;""#);
-    assert_has(&out, r#"[server] frame 2: 23 bytes "a longer second message""#);
+    assert_has(
+        &out,
+        r#"[server] frame 2: 23 bytes "a longer second message""#,
+    );
     assert_has(&out, r#"[server] frame 3: 1 bytes "3""#);
     assert_has(&out, "[server] end of stream after 3 frames");
     assert_has(&out, r#"[server] line 1: "hello""#);
@@ -179,7 +197,10 @@ fn lesson_05_socket_options() {
         "{out}"
     );
     assert_has(&out, "TCP_NODELAY  default    false   set true -> true");
-    assert_has(&out, "std's TcpListener::bind sets SO_REUSEADDR itself: true");
+    assert_has(
+        &out,
+        "std's TcpListener::bind sets SO_REUSEADDR itself: true",
+    );
     let server_port = Regex::new(r"Serving echo over TCP, threading on 127\.0\.0\.1 port (\d+)")
         .unwrap()
         .captures(&out)
@@ -189,10 +210,16 @@ fn lesson_05_socket_options() {
         &out,
         &format!("getpeername() -> 127.0.0.1:{server_port} (the server's end)"),
     );
-    assert_has(&out, "on an unconnected UDP socket -> error: Transport endpoint is not connected");
+    assert_has(
+        &out,
+        "on an unconnected UDP socket -> error: Transport endpoint is not connected",
+    );
     // SO_REUSEADDR against a real TIME_WAIT on the port.
     assert_has(&out, "TIME_WAIT");
-    assert_has(&out, "bind() without SO_REUSEADDR -> error: Address already in use");
+    assert_has(
+        &out,
+        "bind() without SO_REUSEADDR -> error: Address already in use",
+    );
     assert_has(&out, "bind() with SO_REUSEADDR -> worked");
     // The Nagle measurement ran all three ways (timings are not asserted).
     assert_eq!(out.matches("ms per round").count(), 3, "{out}");
@@ -205,7 +232,10 @@ fn lesson_07_http_by_hand() {
     assert_has(&out, r#"[server] request line: "GET / HTTP/1.1""#);
     assert_has(&out, r#"[server] header: "User-Agent: lesson-07""#);
     assert_has(&out, r"    < HTTP/1.1 200 OK\r\n");
-    assert_has(&out, r#"status line  version "HTTP/1.1", status code "200", reason "OK""#);
+    assert_has(
+        &out,
+        r#"status line  version "HTTP/1.1", status code "200", reason "OK""#,
+    );
     let body = Regex::new(r"body +(\d+) bytes; Content-Length said Some\((\d+)\)")
         .unwrap()
         .captures(&out)
@@ -216,7 +246,10 @@ fn lesson_07_http_by_hand() {
     assert_has(&out, "but 0 body bytes, only the head");
     assert_has(&out, "-> HTTP/1.1 301 Moved Permanently");
     assert_has(&out, "Location: / (a browser would go there)");
-    assert_has(&out, "DELETE / HTTP/1.1      -> HTTP/1.1 405 Method Not Allowed");
+    assert_has(
+        &out,
+        "DELETE / HTTP/1.1      -> HTTP/1.1 405 Method Not Allowed",
+    );
     assert_has(&out, "-> HTTP/1.1 500 Internal Server Error");
     assert_has(&out, "HELLO                  -> HTTP/1.1 400 Bad Request");
 }
@@ -233,13 +266,22 @@ fn lesson_08_blocking_non_blocking_timeouts() {
             .parse()
             .unwrap()
     };
-    assert!(waited(r"accept\(\) returned after ([\d.]+) s") >= 0.25, "{out}");
-    assert!(waited(r#"recv\(\) returned "late hello\\n" after ([\d.]+) s"#) >= 0.25, "{out}");
+    assert!(
+        waited(r"accept\(\) returned after ([\d.]+) s") >= 0.25,
+        "{out}"
+    );
+    assert!(
+        waited(r#"recv\(\) returned "late hello\\n" after ([\d.]+) s"#) >= 0.25,
+        "{out}"
+    );
     // Non-blocking: WouldBlock at once, then polling until the client came.
     assert_has(&out, "accept() -> error after");
     assert_has(&out, "(kind WouldBlock)");
     assert_has(&out, "polled accept()");
-    assert_has(&out, "recv() with nothing there -> Resource temporarily unavailable");
+    assert_has(
+        &out,
+        "recv() with nothing there -> Resource temporarily unavailable",
+    );
     assert_has(&out, r#"blocking again: recv() -> "late hello\n""#);
     assert!(
         Regex::new(r"non-blocking send\(\) to a peer that never reads: \d+ bytes went into the buffers, then -> Resource temporarily unavailable")

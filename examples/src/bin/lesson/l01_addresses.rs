@@ -48,9 +48,7 @@ fn addresses_are_numbers() {
         );
     }
     let back = Ipv4Addr::from([0x7f, 0, 0, 1]);
-    say(&format!(
-        "and back (inet_ntoa): [0x7f, 0, 0, 1] -> {back}"
-    ));
+    say(&format!("and back (inet_ntoa): [0x7f, 0, 0, 1] -> {back}"));
     let six: Ipv6Addr = "::1".parse().expect("a valid address");
     say(&format!(
         "IPv6 loopback \"::1\" is 16 bytes: {:02x?}",
@@ -87,7 +85,10 @@ fn networks_and_masks() {
     let network = host & mask;
     let broadcast = network | !mask;
     println!("    host      192.168.1.72     {host:032b}");
-    println!("    netmask   255.255.255.0    {mask:032b}  (/{})", mask.count_ones());
+    println!(
+        "    netmask   255.255.255.0    {mask:032b}  (/{})",
+        mask.count_ones()
+    );
     println!(
         "    network   {:<16} {network:032b}  host & mask",
         Ipv4Addr::from(network)
@@ -123,14 +124,18 @@ fn name_lookups() -> LessonResult {
         say(&format!("getaddrinfo({name:?}) -> {addresses:?}"));
     }
     match lookups::host_name_of(Ipv4Addr::LOCALHOST.into()) {
-        Ok(name) => say(&format!("getnameinfo(127.0.0.1), Python's gethostbyaddr -> {name:?}")),
+        Ok(name) => say(&format!(
+            "getnameinfo(127.0.0.1), Python's gethostbyaddr -> {name:?}"
+        )),
         Err(err) => say(&format!("getnameinfo(127.0.0.1) failed: {err}")),
     }
     say("Service names come from /etc/services (Python: socket.getservbyname):");
     for service in ["http", "https", "ssh", "ftp", "mysql"] {
         match lookups::port_of_service(service, "tcp") {
             Some(port) => println!("    getservbyname({service:?}, \"tcp\") -> {port}"),
-            None => println!("    getservbyname({service:?}, \"tcp\") -> not in this machine's table"),
+            None => {
+                println!("    getservbyname({service:?}, \"tcp\") -> not in this machine's table")
+            }
         }
     }
     Ok(())
@@ -155,7 +160,9 @@ fn ports() -> LessonResult {
     ));
     match TcpListener::bind(("127.0.0.1", port)) {
         Ok(_) => say("binding the same port again worked (unexpected on Linux)"),
-        Err(err) => say(&format!("bind(('127.0.0.1', {port})) again -> error: {err}")),
+        Err(err) => say(&format!(
+            "bind(('127.0.0.1', {port})) again -> error: {err}"
+        )),
     }
     let udp = UdpSocket::bind(("127.0.0.1", port))?;
     say(&format!(
@@ -172,7 +179,10 @@ fn real_connection() -> LessonResult {
     let server = Program::server("server", "echo-server", &["0"])?;
     let target = format!("localhost:{}", server.port);
     let candidates: Vec<_> = target.to_socket_addrs()?.collect();
-    labelled("client", &format!("\"{target}\" resolves to {candidates:?}"));
+    labelled(
+        "client",
+        &format!("\"{target}\" resolves to {candidates:?}"),
+    );
     // TcpStream::connect(target) does exactly this loop: try each address.
     let mut stream = None;
     for address in candidates {
@@ -202,7 +212,10 @@ fn real_connection() -> LessonResult {
     stream.write_all(b"where am I?\n")?;
     let mut reply = String::new();
     BufReader::new(&stream).read_line(&mut reply)?;
-    labelled("client", &format!("sent \"where am I?\\n\", echoed back {reply:?}"));
+    labelled(
+        "client",
+        &format!("sent \"where am I?\\n\", echoed back {reply:?}"),
+    );
     if reply != "where am I?\n" {
         return Err(format!("unexpected echo {reply:?}").into());
     }

@@ -77,7 +77,10 @@ fn raw_echo() -> LessonResult {
         .wait_for("accept() ...", WAIT)
         .ok_or("the raw server never reached accept()")?;
     let mut stream = TcpStream::connect(("127.0.0.1", server.port))?;
-    labelled("client", &format!("connect() from {}", stream.local_addr()?));
+    labelled(
+        "client",
+        &format!("connect() from {}", stream.local_addr()?),
+    );
     server
         .wait_for("accept() ->", WAIT)
         .ok_or("the raw server did not accept")?;
@@ -132,7 +135,10 @@ fn handshake_and_close() -> LessonResult {
     let (mut server_side, _) = listener.accept()?;
     labelled("server", "accept() -> the connection");
     client.shutdown(Shutdown::Write)?;
-    labelled("client", "shutdown(SHUT_WR): FIN sent (wave 1), kernel ACKs it (wave 2)");
+    labelled(
+        "client",
+        "shutdown(SHUT_WR): FIN sent (wave 1), kernel ACKs it (wave 2)",
+    );
     let client_state = wait_for_state(client_address, server_address, "FIN_WAIT2");
     let server_state = wait_for_state(server_address, client_address, "CLOSE_WAIT");
     print_table(server_address.port());

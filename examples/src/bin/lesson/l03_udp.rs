@@ -48,7 +48,10 @@ fn framework_echo() -> LessonResult {
     let sent = client.send_to(b"hello over UDP", target)?;
     labelled(
         "client",
-        &format!("sendto(127.0.0.1:{}) -> {sent} bytes, no connect() needed", server.port),
+        &format!(
+            "sendto(127.0.0.1:{}) -> {sent} bytes, no connect() needed",
+            server.port
+        ),
     );
     let mut buffer = [0u8; 1024];
     let (n, from) = client.recv_from(&mut buffer)?;
@@ -97,7 +100,10 @@ fn boundaries() -> LessonResult {
     for text in ["one", "two", "three"] {
         sender.send_to(text.as_bytes(), to)?;
     }
-    labelled("sender", "three sendto() calls: \"one\", \"two\", \"three\"");
+    labelled(
+        "sender",
+        "three sendto() calls: \"one\", \"two\", \"three\"",
+    );
     let mut buffer = [0u8; 1024];
     for _ in 0..3 {
         let n = receiver.recv(&mut buffer)?;
@@ -115,7 +121,10 @@ fn boundaries() -> LessonResult {
     labelled("sender", "sendto() a 100-byte datagram, then \"next\"");
     let mut small = [0u8; 10];
     let n = receiver.recv(&mut small)?;
-    labelled("receiver", &format!("recv(10) -> {n} bytes; the other 90 are discarded"));
+    labelled(
+        "receiver",
+        &format!("recv(10) -> {n} bytes; the other 90 are discarded"),
+    );
     let n = receiver.recv(&mut buffer)?;
     labelled(
         "receiver",
@@ -125,7 +134,10 @@ fn boundaries() -> LessonResult {
         ),
     );
     match sender.send_to(&vec![0u8; 70_000], to) {
-        Ok(n) => labelled("sender", &format!("sendto() 70000 bytes -> {n} (unexpected)")),
+        Ok(n) => labelled(
+            "sender",
+            &format!("sendto() 70000 bytes -> {n} (unexpected)"),
+        ),
         Err(err) => labelled("sender", &format!("sendto() 70000 bytes -> error: {err}")),
     }
     say("A datagram holds at most 65507 bytes of data over IPv4.");
@@ -142,7 +154,9 @@ fn no_connection() -> LessonResult {
     let sent = client.send_to(b"anyone?", ("127.0.0.1", port))?;
     labelled(
         "client",
-        &format!("sendto(127.0.0.1:{port}) where nobody listens -> {sent} bytes: \"sent\", and lost"),
+        &format!(
+            "sendto(127.0.0.1:{port}) where nobody listens -> {sent} bytes: \"sent\", and lost"
+        ),
     );
     // connect() on UDP sets a default peer, and lets the kernel report the
     // ICMP "port unreachable" that came back as an error on this socket.
@@ -153,7 +167,9 @@ fn no_connection() -> LessonResult {
         Ok(n) => labelled("client", &format!("recv() -> {n} bytes (unexpected)")),
         Err(err) if err.kind() == ErrorKind::ConnectionRefused => labelled(
             "client",
-            &format!("after connect() + send(), recv() -> error: {err} (an ICMP reply, not TCP's RST)"),
+            &format!(
+                "after connect() + send(), recv() -> error: {err} (an ICMP reply, not TCP's RST)"
+            ),
         ),
         Err(err) => labelled("client", &format!("recv() -> {err}: no answer at all")),
     }

@@ -71,9 +71,14 @@ impl Client {
         self.stream.shutdown(Shutdown::Write)?;
         let state = wait_for_state(self.server, self.me, "CLOSE_WAIT");
         if state != Some("CLOSE_WAIT") {
-            say(&format!("(the server's side is {state:?}, not CLOSE_WAIT yet)"));
+            say(&format!(
+                "(the server's side is {state:?}, not CLOSE_WAIT yet)"
+            ));
         }
-        labelled("client", "done sending; everything is in the server's receive buffer");
+        labelled(
+            "client",
+            "done sending; everything is in the server's receive buffer",
+        );
         server.type_line("read now")?;
         Ok(())
     }
@@ -91,7 +96,9 @@ fn glued() -> LessonResult {
     heading("1. The problem: three sends arrive as one recv");
     let mut server = Program::server("server", "sticky-server", &["raw", "0"])?;
     let mut client = Client::connect(&server)?;
-    server.wait_for("busy:", WAIT).ok_or("the server did not accept")?;
+    server
+        .wait_for("busy:", WAIT)
+        .ok_or("the server did not accept")?;
     for message in ["msg1;", "msg2;", "msg3;"] {
         client.send(message.as_bytes())?;
         labelled("client", &format!("send({message:?})"));
@@ -134,14 +141,19 @@ fn length_prefix() -> LessonResult {
     heading("3. The fix: a length prefix in front of every message");
     let mut server = Program::server("server", "sticky-server", &["length", "0"])?;
     let mut client = Client::connect(&server)?;
-    server.wait_for("busy:", WAIT).ok_or("the server did not accept")?;
+    server
+        .wait_for("busy:", WAIT)
+        .ok_or("the server did not accept")?;
     for message in ["msg1;", "a longer second message", "3"] {
         let mut frame = Vec::new();
         write_frame(&mut frame, message.as_bytes())?;
         client.send(&frame)?;
         labelled(
             "client",
-            &format!("send({message:?}) as a frame: {:02x?} + the bytes", &frame[..4]),
+            &format!(
+                "send({message:?}) as a frame: {:02x?} + the bytes",
+                &frame[..4]
+            ),
         );
     }
     client.finish_and_let_server_read(&mut server)?;
@@ -158,7 +170,9 @@ fn lines() -> LessonResult {
     heading("4. The fix for text: end every message with a newline");
     let mut server = Program::server("server", "sticky-server", &["lines", "0"])?;
     let mut client = Client::connect(&server)?;
-    server.wait_for("busy:", WAIT).ok_or("the server did not accept")?;
+    server
+        .wait_for("busy:", WAIT)
+        .ok_or("the server did not accept")?;
     for piece in ["hello\nwor", "ld\nlast line\n", "unfinished"] {
         client.send(piece.as_bytes())?;
         labelled("client", &format!("send({piece:?})"));

@@ -124,7 +124,10 @@ fn names() -> LessonResult {
     );
     labelled(
         "client",
-        &format!("getpeername() -> {} (the server's end)", stream.peer_addr()?),
+        &format!(
+            "getpeername() -> {} (the server's end)",
+            stream.peer_addr()?
+        ),
     );
     let lonely = UdpSocket::bind("127.0.0.1:0")?;
     match lonely.peer_addr() {
@@ -158,7 +161,10 @@ fn reuse_address() -> LessonResult {
     drop(old);
     labelled(
         "old server",
-        &format!("served a client on port {}, closed it first, and exited", address.port()),
+        &format!(
+            "served a client on port {}, closed it first, and exited",
+            address.port()
+        ),
     );
     say("What the kernel still holds for that port:");
     print_table(address.port());
@@ -172,7 +178,10 @@ fn reuse_address() -> LessonResult {
     }
     let reusing = Socket::new(Domain::IPV4, Type::STREAM, None)?;
     reusing.set_reuse_address(true)?;
-    match reusing.bind(&address.into()).and_then(|()| reusing.listen(5)) {
+    match reusing
+        .bind(&address.into())
+        .and_then(|()| reusing.listen(5))
+    {
         Ok(()) => labelled(
             "new server",
             "bind() with SO_REUSEADDR -> worked, listening again at once",
@@ -197,9 +206,18 @@ fn nodelay() -> LessonResult {
     let slow = round_trip(server.port, false, false, rounds)?;
     let fast = round_trip(server.port, true, false, rounds)?;
     let single = round_trip(server.port, false, true, rounds)?;
-    println!("    Nagle on  (default), two writes   {:>8.2} ms per round", ms(slow));
-    println!("    TCP_NODELAY on,      two writes   {:>8.2} ms per round", ms(fast));
-    println!("    Nagle on,  one write of both      {:>8.2} ms per round", ms(single));
+    println!(
+        "    Nagle on  (default), two writes   {:>8.2} ms per round",
+        ms(slow)
+    );
+    println!(
+        "    TCP_NODELAY on,      two writes   {:>8.2} ms per round",
+        ms(fast)
+    );
+    println!(
+        "    Nagle on,  one write of both      {:>8.2} ms per round",
+        ms(single)
+    );
     say("With Nagle, the second small write waits for the ACK of the first, and the");
     say("server delays that ACK (~40 ms on Linux) hoping to send it with an answer.");
     say("Fix it with TCP_NODELAY, or better, by writing a whole message at once.");
@@ -208,12 +226,7 @@ fn nodelay() -> LessonResult {
 }
 
 /// The average time of one write-write-read round.
-fn round_trip(
-    port: u16,
-    nodelay: bool,
-    one_write: bool,
-    rounds: u32,
-) -> std::io::Result<Duration> {
+fn round_trip(port: u16, nodelay: bool, one_write: bool, rounds: u32) -> std::io::Result<Duration> {
     let stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_nodelay(nodelay)?;
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;

@@ -157,7 +157,10 @@ fn status_codes(server: &Program) -> LessonResult {
                 ),
             );
         } else if let Some(location) = header("Location") {
-            labelled("client", &format!("    Location: {location} (a browser would go there)"));
+            labelled(
+                "client",
+                &format!("    Location: {location} (a browser would go there)"),
+            );
         } else if let Some(allow) = header("Allow") {
             labelled("client", &format!("    Allow: {allow}"));
         } else {
@@ -174,11 +177,27 @@ fn status_codes(server: &Program) -> LessonResult {
 fn status_classes() {
     heading("3. Status codes by their first digit");
     for (class, meaning, example) in [
-        ("1xx", "information: request received, go on", "100 Continue"),
+        (
+            "1xx",
+            "information: request received, go on",
+            "100 Continue",
+        ),
         ("2xx", "success", "200 OK"),
-        ("3xx", "redirection: look elsewhere", "301 Moved Permanently"),
-        ("4xx", "client error: the request is wrong", "404 Not Found, 401 Unauthorized"),
-        ("5xx", "server error: the request was fine", "500 Internal Server Error, 503"),
+        (
+            "3xx",
+            "redirection: look elsewhere",
+            "301 Moved Permanently",
+        ),
+        (
+            "4xx",
+            "client error: the request is wrong",
+            "404 Not Found, 401 Unauthorized",
+        ),
+        (
+            "5xx",
+            "server error: the request was fine",
+            "500 Internal Server Error, 503",
+        ),
     ] {
         println!("    {class}  {meaning:<40} e.g. {example}");
     }

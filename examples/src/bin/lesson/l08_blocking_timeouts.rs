@@ -62,7 +62,10 @@ fn blocking() -> LessonResult {
     let (mut connection, _) = listener.accept()?;
     labelled(
         "server",
-        &format!("accept() returned after {}: the time the client took", seconds(start.elapsed())),
+        &format!(
+            "accept() returned after {}: the time the client took",
+            seconds(start.elapsed())
+        ),
     );
     let start = Instant::now();
     labelled("server", "recv() ...");
@@ -133,7 +136,10 @@ fn non_blocking() -> LessonResult {
     let n = connection.read(&mut buffer)?;
     labelled(
         "server",
-        &format!("blocking again: recv() -> {:?}", String::from_utf8_lossy(&buffer[..n])),
+        &format!(
+            "blocking again: recv() -> {:?}",
+            String::from_utf8_lossy(&buffer[..n])
+        ),
     );
     drop(connection);
     client.join().map_err(|_| "the client thread panicked")??;
@@ -174,21 +180,22 @@ fn timeouts() -> LessonResult {
     let mut stream = TcpStream::connect(("127.0.0.1", server.port))?;
     let limit = Duration::from_millis(500);
     stream.set_read_timeout(Some(limit))?; // Python: s.settimeout(0.5)
-    labelled("client", "set_read_timeout(0.5 s), then recv() without sending anything");
+    labelled(
+        "client",
+        "set_read_timeout(0.5 s), then recv() without sending anything",
+    );
     let start = Instant::now();
     let mut buffer = [0u8; 64];
     match stream.read(&mut buffer) {
         Ok(n) => labelled("client", &format!("recv() -> {n} bytes (unexpected)")),
-        Err(err) if matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-            labelled(
-                "client",
-                &format!(
-                    "timed out after {}: {err} (kind {:?}; Python raises socket.timeout)",
-                    seconds(start.elapsed()),
-                    err.kind()
-                ),
-            )
-        }
+        Err(err) if matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => labelled(
+            "client",
+            &format!(
+                "timed out after {}: {err} (kind {:?}; Python raises socket.timeout)",
+                seconds(start.elapsed()),
+                err.kind()
+            ),
+        ),
         Err(err) => return Err(err.into()),
     }
     stream.write_all(b"in time\n")?;
@@ -213,7 +220,10 @@ fn timeouts() -> LessonResult {
         Ok(_) => say("accept() found a client (unexpected)"),
         Err(err) => labelled(
             "server",
-            &format!("accept() with a 0.3 s timeout -> timed out after {}: {err}", seconds(start.elapsed())),
+            &format!(
+                "accept() with a 0.3 s timeout -> timed out after {}: {err}",
+                seconds(start.elapsed())
+            ),
         ),
     }
     Ok(())
@@ -223,9 +233,24 @@ fn timeouts() -> LessonResult {
 fn summary() {
     heading("4. The three modes");
     for (mode, python, rust, result) in [
-        ("blocking", "s.setblocking(True) / s.settimeout(None)", "the default", "waits until ready"),
-        ("non-blocking", "s.setblocking(False) / s.settimeout(0)", "set_nonblocking(true)", "WouldBlock at once"),
-        ("timeout", "s.settimeout(0.5)", "set_read_timeout(Some(0.5 s))", "waits, then WouldBlock/TimedOut"),
+        (
+            "blocking",
+            "s.setblocking(True) / s.settimeout(None)",
+            "the default",
+            "waits until ready",
+        ),
+        (
+            "non-blocking",
+            "s.setblocking(False) / s.settimeout(0)",
+            "set_nonblocking(true)",
+            "WouldBlock at once",
+        ),
+        (
+            "timeout",
+            "s.settimeout(0.5)",
+            "set_read_timeout(Some(0.5 s))",
+            "waits, then WouldBlock/TimedOut",
+        ),
     ] {
         println!("    {mode:<13} {python:<42} {rust:<30} {result}");
     }

@@ -27,12 +27,11 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         .and_then(|a| a.to_str())
         .and_then(|a| a.parse().ok())
         .unwrap_or(0);
-    let served = ThreadingTcpServer::bind_with(
-        ("127.0.0.1", port),
-        &ServerOptions::reuse_address(),
-        || TinyHttp,
-    )
-    .and_then(|server| serving::serve(server, "tiny HTTP (lesson 07)"));
+    let served =
+        ThreadingTcpServer::bind_with(("127.0.0.1", port), &ServerOptions::reuse_address(), || {
+            TinyHttp
+        })
+        .and_then(|server| serving::serve(server, "tiny HTTP (lesson 07)"));
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -58,7 +57,12 @@ impl RequestHandler<StreamRequest> for TinyHttp {
             None => return Ok(()), // the client connected and said nothing
             Some(Err(problem)) => {
                 println!("bad request: {problem}");
-                (400, "text/plain", format!("{problem}\n").into_bytes(), false)
+                (
+                    400,
+                    "text/plain",
+                    format!("{problem}\n").into_bytes(),
+                    false,
+                )
             }
             Some(Ok(req)) => {
                 let (status, content_type, body) = route(&req);
@@ -107,7 +111,9 @@ fn read_request(input: &mut impl BufRead) -> io::Result<Option<Result<Request, S
     // "GET /index.html HTTP/1.1": method, target, version, split by spaces.
     let parts: Vec<&str> = request_line.split(' ').collect();
     let [method, path, version] = parts[..] else {
-        return Ok(Some(Err(format!("{request_line:?} is not METHOD PATH VERSION"))));
+        return Ok(Some(Err(format!(
+            "{request_line:?} is not METHOD PATH VERSION"
+        ))));
     };
     if !version.starts_with("HTTP/") {
         return Ok(Some(Err(format!("{version:?} is not an HTTP version"))));
@@ -149,7 +155,11 @@ fn read_request(input: &mut impl BufRead) -> io::Result<Option<Result<Request, S
 fn route(request: &Request) -> (u16, &'static str, Vec<u8>) {
     let html = |text: &str| format!("<html><body><h1>{text}</h1></body></html>\n").into_bytes();
     match (request.method.as_str(), request.path.as_str()) {
-        ("GET" | "HEAD", "/") => (200, "text/html; charset=utf-8", html("Hello from lesson 07")),
+        ("GET" | "HEAD", "/") => (
+            200,
+            "text/html; charset=utf-8",
+            html("Hello from lesson 07"),
+        ),
         ("POST", "/echo") => {
             let mut body = b"you sent: ".to_vec();
             body.extend_from_slice(&request.body);
