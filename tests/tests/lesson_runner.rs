@@ -46,10 +46,12 @@ fn list_shows_twenty_lessons_with_titles() {
         "{stdout}"
     );
     assert!(stdout.contains("cargo lesson NN"), "{stdout}");
-    // No argument at all lists too.
-    let (code, bare, _) = runner(&[]);
-    assert_eq!(code, Some(0));
-    assert_eq!(bare, stdout);
+    // No argument at all lists too, and so does asking for help.
+    for args in [&[][..], &["help"], &["--help"]] {
+        let (code, again, _) = runner(args);
+        assert_eq!(code, Some(0), "{args:?}");
+        assert_eq!(again, stdout, "{args:?}");
+    }
 }
 
 #[test]

@@ -123,7 +123,15 @@ fn name_lookups() -> LessonResult {
             .collect();
         say(&format!("getaddrinfo({name:?}) -> {addresses:?}"));
     }
-    match lookups::host_name_of(Ipv4Addr::LOCALHOST.into()) {
+    // The reverse look-up likewise, only when /etc/hosts can answer it.
+    let reverse = if lookups::address_in_etc_hosts("127.0.0.1") {
+        lookups::host_name_of(Ipv4Addr::LOCALHOST.into())
+    } else {
+        Err(std::io::Error::other(
+            "127.0.0.1 is not in /etc/hosts; not asking DNS",
+        ))
+    };
+    match reverse {
         Ok(name) => say(&format!(
             "getnameinfo(127.0.0.1), Python's gethostbyaddr -> {name:?}"
         )),

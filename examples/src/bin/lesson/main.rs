@@ -142,7 +142,9 @@ const LESSONS: &[Lesson] = &[
     },
 ];
 
-/// The programs a lesson can start with `Program::start(label, NAME, args)`.
+/// The programs a lesson can start with `Program::start(label, NAME, args)`:
+/// the project's servers, and small programs that belong to one lesson
+/// (their code lives beside that lesson, e.g. `l02_tcp_echo/raw_server.rs`).
 fn program(name: &str) -> Option<fn(Vec<OsString>) -> ExitCode> {
     Some(match name {
         "echo-server" => |args| examples::echo::main(args),
@@ -163,7 +165,12 @@ fn list() {
 
 fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
-    let first = args.get(1).and_then(|a| a.to_str()).unwrap_or("list");
+    // A missing argument lists; an argument that is not UTF-8 is simply
+    // not a lesson number (it must not turn into "list").
+    let first = args
+        .get(1)
+        .map_or_else(|| "list".into(), |a| a.to_string_lossy().into_owned());
+    let first = first.as_str();
     if first == "__program" {
         let name = args.get(2).and_then(|a| a.to_str()).unwrap_or("");
         let Some(main) = program(name) else {
@@ -173,7 +180,7 @@ fn main() -> ExitCode {
         // The program sees its own name as argv[0], then its arguments.
         return main(args[2..].to_vec());
     }
-    if first == "list" {
+    if matches!(first, "list" | "help" | "-h" | "--help") {
         list();
         return ExitCode::SUCCESS;
     }

@@ -17,6 +17,15 @@ pub fn listed_in_etc_hosts(name: &str) -> bool {
         .any(|line| line.split_whitespace().skip(1).any(|alias| alias == name))
 }
 
+/// Whether `/etc/hosts` has a line for the address `ip` (as written there).
+pub fn address_in_etc_hosts(ip: &str) -> bool {
+    std::fs::read_to_string("/etc/hosts")
+        .unwrap_or_default()
+        .lines()
+        .map(|line| line.split('#').next().unwrap_or(""))
+        .any(|line| line.split_whitespace().next() == Some(ip))
+}
+
 /// The host name of an address (reverse look-up), with `getnameinfo`.
 pub fn host_name_of(ip: IpAddr) -> io::Result<String> {
     let address = socket2::SockAddr::from(SocketAddr::new(ip, 0));
