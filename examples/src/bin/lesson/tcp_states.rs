@@ -51,9 +51,13 @@ pub fn entries_for_port(port: u16) -> Vec<TcpEntry> {
     let Ok(table) = std::fs::read_to_string("/proc/net/tcp") else {
         return Vec::new();
     };
+    // A busy machine can list tens of thousands of sockets: look for the
+    // port's text (":1F90 ") first, and parse only the lines that have it.
+    let needle = format!(":{port:04X} ");
     table
         .lines()
         .skip(1)
+        .filter(|line| line.contains(&needle))
         .filter_map(|line| {
             let fields: Vec<&str> = line.split_whitespace().collect();
             let local = parse_address(fields.get(1)?)?;
