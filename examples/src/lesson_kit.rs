@@ -8,6 +8,7 @@
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::{Mutex, OnceLock};
 use std::thread;
@@ -44,6 +45,10 @@ fn started() -> &'static Mutex<Vec<u32>> {
     STARTED.get_or_init(|| {
         // Ctrl+C during a lesson: stop every program it started, then leave.
         let _ = ctrlc::set_handler(|| {
+            // Said first: the lesson, seeing its programs vanish, may fail
+            // and return, and the runner must then wait for this handler
+            // instead of reporting that failure (see `wait_if_interrupted`).
+            INTERRUPTED.store(true, Ordering::SeqCst);
             kill_all_started();
             reap_all_started();
             println!("\n[lesson] interrupted; every program it started has been stopped.");
@@ -51,6 +56,27 @@ fn started() -> &'static Mutex<Vec<u32>> {
         });
         Mutex::new(Vec::new())
     })
+}
+
+/// Set by the Ctrl+C handler as soon as it starts.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Whether Ctrl+C was pressed (and the lesson's programs are being stopped).
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// Called when a lesson has returned: if Ctrl+C is being handled, lets the
+/// handler finish (it exits with status 130) instead of carrying on; an
+/// error the lesson returned was then only a consequence of the interruption.
+pub fn wait_if_interrupted() {
+    if !interrupted() {
+        return;
+    }
+    // The handler needs milliseconds; this bound only guards against a
+    // handler that never ends.
+    thread::sleep(Duration::from_secs(10));
+    std::process::exit(130);
 }
 
 /// Kills every program started by [`Program::start`] that still runs.

@@ -193,6 +193,8 @@ fn main() -> ExitCode {
     };
     println!("Lesson {}: {}", lesson.number, lesson.title);
     let result = (lesson.run)();
+    // On Ctrl+C the kit's handler stops everything and exits with 130.
+    examples::lesson_kit::wait_if_interrupted();
     examples::lesson_kit::kill_all_started();
     match result {
         Ok(()) => ExitCode::SUCCESS,
