@@ -39,8 +39,23 @@ fn check_common(number: &str, run: &LessonRun) {
         out.starts_with(&format!("Lesson {number}: ")),
         "no title line:\n{out}"
     );
-    assert_has(out, &format!("Read next: notes/{number}-"));
-    assert_has(out, "  code: ");
+    // The note and every source file the lesson points to exist.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let note = out
+        .lines()
+        .find_map(|l| l.strip_prefix("Read next: "))
+        .unwrap_or_else(|| panic!("lesson {number} names no note:\n{out}"));
+    assert!(note.starts_with(&format!("notes/{number}-")), "{note}");
+    assert!(root.join(note).is_file(), "lesson {number}: no file {note}");
+    let code: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("  code: "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(!code.is_empty(), "lesson {number} points to no code");
+    for path in code {
+        assert!(root.join(path).is_file(), "lesson {number}: no file {path}");
+    }
     assert!(
         run.stderr.trim().is_empty(),
         "lesson {number} wrote to stderr:\n{}",

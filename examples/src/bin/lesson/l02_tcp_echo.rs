@@ -127,7 +127,7 @@ fn handshake_and_close() -> LessonResult {
     );
     wait_for_state(server_address, client_address, "ESTABLISHED");
     say("The kernel's table (/proc/net/tcp) for the server's port, before accept():");
-    print_table(server_address.port());
+    print_table(server_address, client_address);
     say("Both ends are ESTABLISHED before accept(): the kernel did the handshake");
     say("(SYN, SYN+ACK, ACK) inside connect(); accept() just takes the finished");
     say("connection from the listen queue.");
@@ -141,7 +141,7 @@ fn handshake_and_close() -> LessonResult {
     );
     let client_state = wait_for_state(client_address, server_address, "FIN_WAIT2");
     let server_state = wait_for_state(server_address, client_address, "CLOSE_WAIT");
-    print_table(server_address.port());
+    print_table(server_address, client_address);
     say(&format!(
         "The client is {}, the server is {}: half closed; the server could still send.",
         client_state.unwrap_or("gone"),
@@ -155,7 +155,7 @@ fn handshake_and_close() -> LessonResult {
     );
     drop(server_side);
     let client_state = wait_for_state(client_address, server_address, "TIME_WAIT");
-    print_table(server_address.port());
+    print_table(server_address, client_address);
     say(&format!(
         "The client ACKed the server's FIN (wave 4) and is now {}: the side that",
         client_state.unwrap_or("gone")

@@ -151,6 +151,7 @@ fn reuse_address() -> LessonResult {
     let old: TcpListener = old.into();
     let address = old.local_addr()?;
     let client = TcpStream::connect(address)?;
+    let client_address = client.local_addr()?;
     let (connection, _) = old.accept()?;
     // The server closes first (as an HTTP/1.0 server does after its
     // answer), so the TIME_WAIT is on the server's side, on its port.
@@ -167,7 +168,10 @@ fn reuse_address() -> LessonResult {
         ),
     );
     say("What the kernel still holds for that port:");
-    print_table(address.port());
+    match (address, client_address) {
+        (SocketAddr::V4(server), SocketAddr::V4(client)) => print_table(server, client),
+        _ => say("(not IPv4: no table)"),
+    }
     let plain = Socket::new(Domain::IPV4, Type::STREAM, None)?;
     match plain.bind(&address.into()) {
         Ok(()) => labelled("new server", "bind() without SO_REUSEADDR -> worked"),

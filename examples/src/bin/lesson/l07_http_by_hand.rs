@@ -22,13 +22,13 @@ pub fn run() -> LessonResult {
     one_exchange(&server)?;
     status_codes(&server)?;
     status_classes();
+    say("Lesson 19 grows this into a real static-file server, like Python's http.server.");
     server.interrupt();
     read_next(
         "notes/07-http-by-hand.md",
         &[
             "examples/src/bin/lesson/l07_http_by_hand/tiny_server.rs  (parsing and answering by hand)",
             "examples/src/bin/lesson/l07_http_by_hand.rs              (this lesson: the raw client)",
-            "notes/19-http-server.md                                  (lesson 19: a full HTTP server)",
         ],
     );
     Ok(())

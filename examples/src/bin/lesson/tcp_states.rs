@@ -81,7 +81,7 @@ pub fn state_of(local: SocketAddrV4, remote: SocketAddrV4) -> Option<&'static st
         .map(|e| e.state)
 }
 
-/// Waits (up to 2 s) until the connection `local` → `remote` is in `state`,
+/// Waits (up to 5 s) until the connection `local` → `remote` is in `state`,
 /// and returns the state it was last seen in. State changes travel as
 /// packets, so a lesson waits for them instead of hoping they are done.
 pub fn wait_for_state(
@@ -89,7 +89,7 @@ pub fn wait_for_state(
     remote: SocketAddrV4,
     state: &str,
 ) -> Option<&'static str> {
-    let end = Instant::now() + Duration::from_secs(2);
+    let end = Instant::now() + Duration::from_secs(5);
     loop {
         let seen = state_of(local, remote);
         if seen == Some(state) || Instant::now() >= end {
@@ -99,10 +99,18 @@ pub fn wait_for_state(
     }
 }
 
-/// Prints every socket on `port` as the kernel lists it, one per line.
-pub fn print_table(port: u16) {
+/// Prints the kernel's entries for one connection between `server` and
+/// `client`, and for the server's listening socket if it is still open.
+/// (Other sockets on the same port numbers, say from other programs, are
+/// left out.)
+pub fn print_table(server: SocketAddrV4, client: SocketAddrV4) {
+    let unspecified = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0);
     println!("    {:<22} {:<22} state", "local", "remote");
-    for entry in entries_for_port(port) {
+    let ours = |e: &TcpEntry| {
+        (e.local == server && (e.remote == client || e.remote == unspecified))
+            || (e.local == client && e.remote == server)
+    };
+    for entry in entries_for_port(server.port()).into_iter().filter(ours) {
         println!(
             "    {:<22} {:<22} {}",
             entry.local.to_string(),
