@@ -243,7 +243,10 @@ impl Drop for Program {
 fn forward(stream: impl io::Read, label: &str, tx: mpsc::Sender<String>) {
     for line in BufReader::new(stream).lines() {
         let Ok(line) = line else { break };
-        println!("[{label}] {line}");
+        // Not println!: if the lesson's stdout is closed (`| head`), this
+        // thread must still pass the line on, so the lesson does not wait
+        // for it in vain.
+        let _ = writeln!(io::stdout(), "[{label}] {line}");
         let _ = tx.send(line);
     }
 }

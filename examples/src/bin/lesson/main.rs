@@ -163,7 +163,26 @@ fn list() {
     }
 }
 
+/// Makes `cargo lesson 02 | head` end quietly: when the reader of stdout
+/// goes away, printing panics (Rust ignores SIGPIPE); the panic unwinds,
+/// which stops the lesson's programs (their `Drop`), and needs no report.
+fn quiet_on_closed_stdout() {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if !message.starts_with("failed printing to stdout") {
+            default_hook(info);
+        }
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_on_closed_stdout();
     let args: Vec<OsString> = std::env::args_os().collect();
     // A missing argument lists; an argument that is not UTF-8 is simply
     // not a lesson number (it must not turn into "list").
