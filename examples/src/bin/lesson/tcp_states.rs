@@ -119,3 +119,38 @@ pub fn print_table(server: SocketAddrV4, client: SocketAddrV4) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_addresses_are_decoded() {
+        assert_eq!(
+            parse_address("0100007F:1F90"),
+            Some(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8080))
+        );
+        assert_eq!(
+            parse_address("00000000:0000"),
+            Some(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0))
+        );
+        assert_eq!(parse_address("nonsense"), None);
+        assert_eq!(state_name(0x06), "TIME_WAIT");
+        assert_eq!(state_name(0x0A), "LISTEN");
+    }
+
+    #[test]
+    fn a_listening_socket_shows_up_in_the_table() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let std::net::SocketAddr::V4(address) = listener.local_addr().unwrap() else {
+            panic!("IPv4 expected");
+        };
+        let entries = entries_for_port(address.port());
+        assert!(
+            entries
+                .iter()
+                .any(|e| e.local == address && e.state == "LISTEN"),
+            "{entries:?}"
+        );
+    }
+}

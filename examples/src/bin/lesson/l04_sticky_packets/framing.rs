@@ -48,3 +48,57 @@ pub fn read_frame(input: &mut impl Read) -> io::Result<Option<Vec<u8>>> {
     input.read_exact(&mut message)?;
     Ok(Some(message))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    /// A reader that returns one byte per read: the worst cutting TCP could do.
+    struct OneByteAtATime(Cursor<Vec<u8>>);
+
+    impl Read for OneByteAtATime {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let end = buf.len().min(1);
+            self.0.read(&mut buf[..end])
+        }
+    }
+
+    #[test]
+    fn glued_frames_come_apart_and_cut_frames_come_together() {
+        let mut stream = Vec::new();
+        for message in [&b"msg1;"[..], b"", b"a longer second message"] {
+            write_frame(&mut stream, message).unwrap();
+        }
+        // All three frames glued in one buffer, read one byte at a time.
+        let mut input = OneByteAtATime(Cursor::new(stream));
+        assert_eq!(read_frame(&mut input).unwrap().unwrap(), b"msg1;");
+        assert_eq!(read_frame(&mut input).unwrap().unwrap(), b"");
+        assert_eq!(
+            read_frame(&mut input).unwrap().unwrap(),
+            b"a longer second message"
+        );
+        assert!(read_frame(&mut input).unwrap().is_none(), "clean end");
+    }
+
+    #[test]
+    fn a_frame_cut_short_is_an_error_not_a_message() {
+        let mut stream = Vec::new();
+        write_frame(&mut stream, b"hello").unwrap();
+        stream.truncate(6); // the length and one byte of "hello"
+        let error = read_frame(&mut Cursor::new(stream)).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::UnexpectedEof);
+        // Cut inside the length itself.
+        let error = read_frame(&mut Cursor::new(vec![0, 0])).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::UnexpectedEof);
+    }
+
+    #[test]
+    fn a_huge_length_is_refused_before_allocating() {
+        let error = read_frame(&mut Cursor::new(u32::MAX.to_be_bytes().to_vec())).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::InvalidData);
+        let too_long = vec![0u8; MAX_FRAME as usize + 1];
+        let error = write_frame(&mut Vec::new(), &too_long).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
+    }
+}

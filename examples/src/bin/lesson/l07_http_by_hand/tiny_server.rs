@@ -10,7 +10,7 @@
 //! ```
 
 use std::ffi::OsString;
-use std::io::{self, BufRead, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::process::ExitCode;
 use std::time::SystemTime;
 
@@ -19,6 +19,10 @@ use framework::{RequestHandler, ServerOptions, StreamRequest, ThreadingTcpServer
 
 /// The longest request body this server reads.
 const MAX_BODY: usize = 64 * 1024;
+/// The longest request line or header line.
+const MAX_LINE: usize = 8 * 1024;
+/// The most header lines in one request.
+const MAX_HEADERS: usize = 100;
 
 /// Runs the server: `args` are the program name and the port (0 = any free one).
 pub fn main(args: Vec<OsString>) -> ExitCode {
@@ -102,11 +106,11 @@ impl RequestHandler<StreamRequest> for TinyHttp {
 /// (as long as `Content-Length` says). `Ok(None)`: the connection closed
 /// before a request; `Ok(Some(Err(..)))`: not valid HTTP, answer 400.
 fn read_request(input: &mut impl BufRead) -> io::Result<Option<Result<Request, String>>> {
-    let mut line = String::new();
-    if input.read_line(&mut line)? == 0 {
-        return Ok(None);
-    }
-    let request_line = line.trim_end().to_string();
+    let request_line = match read_line(input)? {
+        None => return Ok(None),
+        Some(Err(problem)) => return Ok(Some(Err(problem))),
+        Some(Ok(line)) => line,
+    };
     println!("request line: {request_line:?}");
     // "GET /index.html HTTP/1.1": method, target, version, split by spaces.
     let parts: Vec<&str> = request_line.split(' ').collect();
@@ -119,14 +123,24 @@ fn read_request(input: &mut impl BufRead) -> io::Result<Option<Result<Request, S
         return Ok(Some(Err(format!("{version:?} is not an HTTP version"))));
     }
     let mut content_length = 0;
-    loop {
-        line.clear();
-        if input.read_line(&mut line)? == 0 {
-            return Ok(Some(Err("the headers ended without an empty line".into())));
-        }
-        let header = line.trim_end();
+    for _ in 0..=MAX_HEADERS {
+        let header = match read_line(input)? {
+            None => return Ok(Some(Err("the headers ended without an empty line".into()))),
+            Some(Err(problem)) => return Ok(Some(Err(problem))),
+            Some(Ok(line)) => line,
+        };
         if header.is_empty() {
-            break; // the empty line: end of the head
+            // The empty line: end of the head; the body follows.
+            let mut body = vec![0u8; content_length];
+            input.read_exact(&mut body)?;
+            if content_length > 0 {
+                println!("body: {:?}", String::from_utf8_lossy(&body));
+            }
+            return Ok(Some(Ok(Request {
+                method: method.to_string(),
+                path: path.to_string(),
+                body,
+            })));
         }
         println!("header: {header:?}");
         let Some((name, value)) = header.split_once(':') else {
@@ -139,16 +153,28 @@ fn read_request(input: &mut impl BufRead) -> io::Result<Option<Result<Request, S
             }
         }
     }
-    let mut body = vec![0u8; content_length];
-    input.read_exact(&mut body)?;
-    if content_length > 0 {
-        println!("body: {:?}", String::from_utf8_lossy(&body));
+    Ok(Some(Err(format!("more than {MAX_HEADERS} headers"))))
+}
+
+/// One line of the head without its `\r\n`, at most `MAX_LINE` bytes, so
+/// that a client sending an endless line cannot fill the server's memory.
+/// `Ok(None)` at end of stream; `Ok(Some(Err(..)))` for a line too long or
+/// not UTF-8 text.
+fn read_line(input: &mut impl BufRead) -> io::Result<Option<Result<String, String>>> {
+    let mut line = Vec::new();
+    let n = input
+        .take(MAX_LINE as u64 + 1)
+        .read_until(b'\n', &mut line)?;
+    if n == 0 {
+        return Ok(None);
     }
-    Ok(Some(Ok(Request {
-        method: method.to_string(),
-        path: path.to_string(),
-        body,
-    })))
+    if !line.ends_with(b"\n") && n > MAX_LINE {
+        return Ok(Some(Err(format!("a line longer than {MAX_LINE} bytes"))));
+    }
+    Ok(Some(match String::from_utf8(line) {
+        Ok(text) => Ok(text.trim_end_matches(['\r', '\n']).to_string()),
+        Err(_) => Err("a line that is not UTF-8 text".to_string()),
+    }))
 }
 
 /// Chooses the answer: status, content type, body.
@@ -183,5 +209,78 @@ fn reason(status: u16) -> &'static str {
         405 => "Method Not Allowed",
         500 => "Internal Server Error",
         _ => "Unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    fn parse(bytes: &[u8]) -> Option<Result<Request, String>> {
+        read_request(&mut Cursor::new(bytes.to_vec())).expect("no IO error from a Cursor")
+    }
+
+    #[test]
+    fn a_request_with_a_body_is_parsed() {
+        let request = parse(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcEXTRA")
+            .expect("a request")
+            .expect("valid");
+        assert_eq!(request.method, "POST");
+        assert_eq!(request.path, "/echo");
+        // Exactly Content-Length bytes: what follows belongs to the next request.
+        assert_eq!(request.body, b"abc");
+    }
+
+    #[test]
+    fn bare_newlines_are_accepted_too() {
+        let request = parse(b"GET / HTTP/1.0\nHost: x\n\n").expect("a request");
+        assert_eq!(request.expect("valid").path, "/");
+    }
+
+    #[test]
+    fn nothing_at_all_is_no_request() {
+        assert!(parse(b"").is_none());
+    }
+
+    #[test]
+    fn malformed_requests_are_explained() {
+        let problem = |bytes: &[u8]| parse(bytes).expect("something").err().expect("an error");
+        assert!(problem(b"HELLO\r\n\r\n").contains("is not METHOD PATH VERSION"));
+        assert!(problem(b"GET / FTP/1.0\r\n\r\n").contains("is not an HTTP version"));
+        assert!(problem(b"GET / HTTP/1.1\r\nno colon\r\n\r\n").contains("is not NAME: VALUE"));
+        assert!(problem(b"GET / HTTP/1.1\r\nHost: x\r\n").contains("without an empty line"));
+        assert!(
+            problem(b"GET / HTTP/1.1\r\nContent-Length: lots\r\n\r\n")
+                .contains("bad Content-Length")
+        );
+        assert!(
+            problem(b"GET / HTTP/1.1\r\nContent-Length: 999999999\r\n\r\n")
+                .contains("bad Content-Length")
+        );
+        assert!(problem(b"GET /\xff HTTP/1.1\r\n\r\n").contains("not UTF-8"));
+        let endless = [b'a'; MAX_LINE + 10];
+        assert!(problem(&endless).contains("longer than"));
+        let many = "GET / HTTP/1.1\r\n".to_string() + &"A: b\r\n".repeat(MAX_HEADERS + 1) + "\r\n";
+        assert!(problem(many.as_bytes()).contains("headers"));
+    }
+
+    #[test]
+    fn routes_give_the_promised_status_codes() {
+        let status = |method: &str, path: &str| {
+            route(&Request {
+                method: method.into(),
+                path: path.into(),
+                body: Vec::new(),
+            })
+            .0
+        };
+        assert_eq!(status("GET", "/"), 200);
+        assert_eq!(status("HEAD", "/"), 200);
+        assert_eq!(status("POST", "/echo"), 200);
+        assert_eq!(status("GET", "/old"), 301);
+        assert_eq!(status("GET", "/nothing"), 404);
+        assert_eq!(status("DELETE", "/"), 405);
+        assert_eq!(status("GET", "/crash"), 500);
     }
 }
