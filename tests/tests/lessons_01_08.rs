@@ -98,7 +98,7 @@ fn lesson_01_addresses_ports_and_look_ups() {
         assert_has(&out, "getservbyname(\"mysql\", \"tcp\") -> 3306");
     }
     assert_has(&out, "again -> error: Address already in use");
-    assert_has(&out, "but a UDP socket can take port");
+    assert_has(&out, "but a UDP socket can bind port");
     // The real server and the 4-tuple.
     assert_has(&out, "[server] Serving echo over TCP");
     assert_has(&out, "-> connected");

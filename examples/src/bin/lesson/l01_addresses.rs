@@ -158,7 +158,17 @@ fn ports() -> LessonResult {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join("-");
-    let first = TcpListener::bind("127.0.0.1:0")?;
+    // A free TCP port whose number is free for UDP too (another program
+    // could hold it for UDP; then pick another).
+    let mut pair = None;
+    for _ in 0..20 {
+        let first = TcpListener::bind("127.0.0.1:0")?;
+        if let Ok(udp) = UdpSocket::bind(first.local_addr()?) {
+            pair = Some((first, udp));
+            break;
+        }
+    }
+    let (first, udp) = pair.ok_or("found no port free for both TCP and UDP")?;
     let second = TcpListener::bind("127.0.0.1:0")?;
     let port = first.local_addr()?.port();
     say(&format!(
@@ -172,9 +182,8 @@ fn ports() -> LessonResult {
             "bind(('127.0.0.1', {port})) again -> error: {err}"
         )),
     }
-    let udp = UdpSocket::bind(("127.0.0.1", port))?;
     say(&format!(
-        "but a UDP socket can take port {} too: TCP and UDP have separate port numbers",
+        "but a UDP socket can bind port {} too: TCP and UDP have separate port numbers",
         udp.local_addr()?.port()
     ));
     Ok(())
