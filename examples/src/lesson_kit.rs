@@ -8,6 +8,7 @@
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::{Mutex, OnceLock};
 use std::thread;
@@ -21,6 +22,13 @@ pub fn heading(text: &str) {
 /// Prints a line as the lesson's narrator.
 pub fn say(text: &str) {
     println!("[lesson] {text}");
+}
+
+/// Prints a line on behalf of one side of a conversation, e.g.
+/// `labelled("client", "sent 6 bytes")` prints `[client] sent 6 bytes`, the
+/// same shape as the output of programs started with [`Program::start`].
+pub fn labelled(label: &str, text: &str) {
+    println!("[{label}] {text}");
 }
 
 /// Points the learner to the note and the code to read.
@@ -37,12 +45,38 @@ fn started() -> &'static Mutex<Vec<u32>> {
     STARTED.get_or_init(|| {
         // Ctrl+C during a lesson: stop every program it started, then leave.
         let _ = ctrlc::set_handler(|| {
+            // Said first: the lesson, seeing its programs vanish, may fail
+            // and return, and the runner must then wait for this handler
+            // instead of reporting that failure (see `wait_if_interrupted`).
+            INTERRUPTED.store(true, Ordering::SeqCst);
             kill_all_started();
+            reap_all_started();
             println!("\n[lesson] interrupted; every program it started has been stopped.");
             std::process::exit(130);
         });
         Mutex::new(Vec::new())
     })
+}
+
+/// Set by the Ctrl+C handler as soon as it starts.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Whether Ctrl+C was pressed (and the lesson's programs are being stopped).
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// Called when a lesson has returned: if Ctrl+C is being handled, lets the
+/// handler finish (it exits with status 130) instead of carrying on; an
+/// error the lesson returned was then only a consequence of the interruption.
+pub fn wait_if_interrupted() {
+    if !interrupted() {
+        return;
+    }
+    // The handler needs milliseconds; this bound only guards against a
+    // handler that never ends.
+    thread::sleep(Duration::from_secs(10));
+    std::process::exit(130);
 }
 
 /// Kills every program started by [`Program::start`] that still runs.
@@ -55,6 +89,16 @@ pub fn kill_all_started() {
                 nix::unistd::Pid::from_raw(pid as i32),
                 nix::sys::signal::Signal::SIGKILL,
             );
+        }
+    }
+}
+
+/// Waits for every started program (already sent SIGKILL), so that none is
+/// left over, even as a zombie, when the lesson exits on Ctrl+C.
+fn reap_all_started() {
+    if let Ok(pids) = started().lock() {
+        for &pid in pids.iter() {
+            let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid as i32), None);
         }
     }
 }
@@ -88,12 +132,16 @@ impl Program {
         // Its own process group, so the lesson can stop it and all its
         // children with one signal.
         command.process_group(0);
+        // Hold the list while spawning: a Ctrl+C arriving now waits for the
+        // pid to be recorded, so it can never miss the new program.
+        let mut pids = started().lock().expect("lock");
         let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()?;
-        started().lock().expect("lock").push(child.id());
+        pids.push(child.id());
+        drop(pids);
         let (tx, lines) = mpsc::channel();
         let stdout = child.stdout.take().expect("piped");
         let stderr = child.stderr.take().expect("piped");
@@ -181,6 +229,12 @@ impl Drop for Program {
     fn drop(&mut self) {
         let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
         let _ = nix::sys::signal::killpg(pid, nix::sys::signal::Signal::SIGKILL);
+        // Forget the pid before reaping it: once reaped, the number may be
+        // given to an unrelated process, which `kill_all_started` must never
+        // signal. (Until the wait below, the pid is still ours, a zombie.)
+        if let Ok(mut pids) = started().lock() {
+            pids.retain(|&p| p != self.child.id());
+        }
         let _ = self.child.wait();
     }
 }
@@ -189,7 +243,10 @@ impl Drop for Program {
 fn forward(stream: impl io::Read, label: &str, tx: mpsc::Sender<String>) {
     for line in BufReader::new(stream).lines() {
         let Ok(line) = line else { break };
-        println!("[{label}] {line}");
+        // Not println!: if the lesson's stdout is closed (`| head`), this
+        // thread must still pass the line on, so the lesson does not wait
+        // for it in vain.
+        let _ = writeln!(io::stdout(), "[{label}] {line}");
         let _ = tx.send(line);
     }
 }

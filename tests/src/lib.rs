@@ -1,9 +1,12 @@
 //! Helpers shared by the integration tests: start a project binary as its
 //! own process and wait for its `Serving ... port N` line, and record
-//! protocol transcripts for `insta` snapshots.
+//! protocol transcripts for `insta` snapshots; run a lesson in its own
+//! session and check that it leaves no process behind.
 
+pub mod lesson_run;
 pub mod process;
 pub mod transcript;
 
+pub use lesson_run::{LessonRun, RunningLesson, run_lesson};
 pub use process::{ServerProcess, bin_path};
 pub use transcript::Transcript;

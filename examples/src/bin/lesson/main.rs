@@ -25,6 +25,7 @@ mod l17_ftp_server;
 mod l18_chat_room;
 mod l19_http_server;
 mod l20_own_handler;
+mod tcp_states;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -142,10 +143,16 @@ const LESSONS: &[Lesson] = &[
     },
 ];
 
-/// The programs a lesson can start with `Program::start(label, NAME, args)`.
+/// The programs a lesson can start with `Program::start(label, NAME, args)`:
+/// the project's servers, and small programs that belong to one lesson
+/// (their code lives beside that lesson, e.g. `l02_tcp_echo/raw_server.rs`).
 fn program(name: &str) -> Option<fn(Vec<OsString>) -> ExitCode> {
     Some(match name {
         "echo-server" => |args| examples::echo::main(args),
+        "raw-echo-server" => l02_tcp_echo::raw_server::main,
+        "raw-udp-server" => l03_udp::raw_server::main,
+        "sticky-server" => l04_sticky_packets::server::main,
+        "tiny-http-server" => l07_http_by_hand::tiny_server::main,
         "mux-echo-server" => |args| examples::multiplex::main(args),
         "select-homework" => |args| examples::multiplex::homework::main(args),
         "process-demo" => l11_processes::demo::main,
@@ -165,9 +172,33 @@ fn list() {
     }
 }
 
+/// Makes `cargo lesson 02 | head` end quietly: when the reader of stdout
+/// goes away, printing panics (Rust ignores SIGPIPE); the panic unwinds,
+/// which stops the lesson's programs (their `Drop`), and needs no report.
+fn quiet_on_closed_stdout() {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if !message.starts_with("failed printing to stdout") {
+            default_hook(info);
+        }
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_on_closed_stdout();
     let args: Vec<OsString> = std::env::args_os().collect();
-    let first = args.get(1).and_then(|a| a.to_str()).unwrap_or("list");
+    // A missing argument lists; an argument that is not UTF-8 is simply
+    // not a lesson number (it must not turn into "list").
+    let first = args
+        .get(1)
+        .map_or_else(|| "list".into(), |a| a.to_string_lossy().into_owned());
+    let first = first.as_str();
     if first == "__program" {
         let name = args.get(2).and_then(|a| a.to_str()).unwrap_or("");
         let Some(main) = program(name) else {
@@ -177,7 +208,7 @@ fn main() -> ExitCode {
         // The program sees its own name as argv[0], then its arguments.
         return main(args[2..].to_vec());
     }
-    if first == "list" {
+    if matches!(first, "list" | "help" | "-h" | "--help") {
         list();
         return ExitCode::SUCCESS;
     }
@@ -190,6 +221,8 @@ fn main() -> ExitCode {
     };
     println!("Lesson {}: {}", lesson.number, lesson.title);
     let result = (lesson.run)();
+    // On Ctrl+C the kit's handler stops everything and exits with 130.
+    examples::lesson_kit::wait_if_interrupted();
     examples::lesson_kit::kill_all_started();
     match result {
         Ok(()) => ExitCode::SUCCESS,
