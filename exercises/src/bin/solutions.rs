@@ -1,0 +1,32 @@
+//! The reference solutions, run through the same checks as the exercises:
+//! `solutions NN` checks the solution of exercise NN. `tests/dev_check.rs`
+//! runs it for every exercise (and `exNN` for every shipped exercise).
+
+#[path = "../../solutions/ex01_uppercase_echo.rs"]
+mod ex01;
+#[path = "../../solutions/ex02_udp_time.rs"]
+mod ex02;
+#[path = "../../solutions/ex03_line_codec.rs"]
+mod ex03;
+
+use std::process::ExitCode;
+
+use exercises::checks;
+
+fn main() -> ExitCode {
+    let number = std::env::args().nth(1).unwrap_or_default();
+    match format!("{number:0>2}").as_str() {
+        "01" => checks::ex01::run(|| ex01::UppercaseEcho),
+        "02" => checks::ex02::run(|| ex02::TimeServer),
+        "03" => checks::ex03::run(
+            ex03::LineCodec::new,
+            ex03::LineCodec::decode,
+            ex03::encode,
+            ex03::MAX_LINE,
+        ),
+        _ => {
+            eprintln!("usage: solutions NN (01 to {:02})", exercises::catalogue::EXERCISES.len());
+            ExitCode::from(2)
+        }
+    }
+}

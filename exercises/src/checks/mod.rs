@@ -1,0 +1,7 @@
+//! One check per exercise. Each is generic over the learner's code (a handler
+//! factory, a function, a type), so the same check runs against the learner's
+//! file (`src/bin/exNN.rs`) and against the reference solution (`src/bin/solutions.rs`).
+
+pub mod ex01;
+pub mod ex02;
+pub mod ex03;
