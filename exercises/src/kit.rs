@@ -396,17 +396,22 @@ pub fn proc_status(pid: u32, field: &str) -> Option<String> {
         .map(|value| value.trim().to_string())
 }
 
-/// Pids of `parent`'s children that are zombies (exited, not yet reaped).
-pub fn zombie_children(parent: u32) -> Vec<u32> {
+/// Pids of `parent`'s child processes (running or exited), Linux only.
+pub fn child_processes(parent: u32) -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
     entries
         .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|&pid| {
-            proc_status(pid, "PPid").as_deref() == Some(&parent.to_string())
-                && proc_status(pid, "State").is_some_and(|s| s.starts_with('Z'))
-        })
+        .filter(|&pid| proc_status(pid, "PPid").as_deref() == Some(&parent.to_string()))
+        .collect()
+}
+
+/// Pids of `parent`'s children that are zombies (exited, not yet reaped).
+pub fn zombie_children(parent: u32) -> Vec<u32> {
+    child_processes(parent)
+        .into_iter()
+        .filter(|&pid| proc_status(pid, "State").is_some_and(|s| s.starts_with('Z')))
         .collect()
 }
 

@@ -8,6 +8,12 @@ mod ex01;
 mod ex02;
 #[path = "../../solutions/ex03_line_codec.rs"]
 mod ex03;
+#[path = "../../solutions/ex04_poll_server.rs"]
+mod ex04;
+#[path = "../../solutions/ex05_forking_children.rs"]
+mod ex05;
+#[path = "../../solutions/ex06_allow_list.rs"]
+mod ex06;
 
 use std::process::ExitCode;
 
@@ -24,6 +30,9 @@ fn main() -> ExitCode {
             ex03::encode,
             ex03::MAX_LINE,
         ),
+        "04" => checks::ex04::run(ex04::serve),
+        "05" => checks::ex05::run(ex05::serve),
+        "06" => checks::ex06::run(ex06::is_allowed),
         _ => {
             eprintln!("usage: solutions NN (01 to {:02})", exercises::catalogue::EXERCISES.len());
             ExitCode::from(2)

@@ -5,3 +5,6 @@
 pub mod ex01;
 pub mod ex02;
 pub mod ex03;
+pub mod ex04;
+pub mod ex05;
+pub mod ex06;
