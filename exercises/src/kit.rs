@@ -49,8 +49,18 @@ impl Checker {
     /// a watchdog that ends the process if the check runs too long.
     pub fn new(number: &str) -> Checker {
         let exercise = catalogue::find(number).expect("every check names a known exercise");
+        // The `solutions` program runs the same checks on the reference solutions.
+        let solution = std::env::current_exe()
+            .ok()
+            .and_then(|exe| exe.file_stem().map(|s| s == "solutions"))
+            .unwrap_or(false);
+        let (dir, whose) = if solution {
+            ("exercises/solutions", "the reference solution of ")
+        } else {
+            ("exercises/src", "")
+        };
         println!(
-            "Checking exercise {} ({}): exercises/src/{}",
+            "Checking {whose}exercise {} ({}): {dir}/{}",
             exercise.number, exercise.title, exercise.file
         );
         thread::spawn(|| {
@@ -117,7 +127,9 @@ pub fn expect_eq<T: PartialEq + std::fmt::Debug>(what: &str, expected: T, got: T
     if expected == got {
         Ok(())
     } else {
-        Err(format!("{what}:\n  expected {expected:?}\n  got      {got:?}"))
+        Err(format!(
+            "{what}:\n  expected {expected:?}\n  got      {got:?}"
+        ))
     }
 }
 

@@ -13,6 +13,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
+use std::thread;
 
 use exercises::catalogue::{EXERCISES, Exercise, find};
 
@@ -39,7 +40,10 @@ fn main() -> ExitCode {
         [] | ["list"] => list(),
         ["hint", n] => match find(n) {
             Some(ex) => {
-                println!("Hint for exercise {} ({}):\n\n{}", ex.number, ex.title, ex.hint);
+                println!(
+                    "Hint for exercise {} ({}):\n\n{}",
+                    ex.number, ex.title, ex.hint
+                );
                 println!("\nThe note of lesson {} explains the idea.", ex.lesson);
                 ExitCode::SUCCESS
             }
@@ -61,12 +65,24 @@ fn unknown(n: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
-/// Lists every exercise with its state; checks each one quietly to know it.
+/// Lists every exercise with its state. Each check is built (one by one:
+/// cargo builds one thing at a time anyway), then all run side by side.
 fn list() -> ExitCode {
     println!("Exercises (check one with `cargo exercise NN`, a hint: `cargo hint NN`):\n");
+    let built: Vec<bool> = EXERCISES.iter().map(|ex| build(ex, true)).collect();
+    let runs: Vec<_> = EXERCISES
+        .iter()
+        .zip(built)
+        .map(|(ex, built)| {
+            thread::spawn(move || match built {
+                false => Outcome::DoesNotCompile,
+                true => run(ex, true),
+            })
+        })
+        .collect();
     let mut done = 0;
-    for ex in EXERCISES {
-        let state = match check(ex, true) {
+    for (ex, run) in EXERCISES.iter().zip(runs) {
+        let state = match run.join().unwrap_or(Outcome::NotYet) {
             Outcome::Done => {
                 done += 1;
                 "done"
@@ -74,8 +90,15 @@ fn list() -> ExitCode {
             Outcome::NotYet => "not yet",
             Outcome::DoesNotCompile => "not yet (does not compile)",
         };
+        // Pad by display width: a CJK character takes two columns.
+        let width: usize = ex
+            .title
+            .chars()
+            .map(|c| if c > '\u{2e80}' { 2 } else { 1 })
+            .sum();
+        let pad = " ".repeat(46usize.saturating_sub(width));
         println!(
-            "  {}  {:<44} {:<28} exercises/src/{}",
+            "  {}  {}{pad}{:<28} exercises/src/{}",
             ex.number, ex.title, state, ex.file
         );
     }
@@ -83,11 +106,22 @@ fn list() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Builds the exercise's check program and runs it.
+/// Builds and runs the check of one exercise.
 fn check(ex: &Exercise, quiet: bool) -> Outcome {
+    if !build(ex, quiet) {
+        return Outcome::DoesNotCompile;
+    }
+    run(ex, quiet)
+}
+
+/// Builds the exercise's check program; false when it does not compile.
+fn build(ex: &Exercise, quiet: bool) -> bool {
     let bin = format!("ex{}", ex.number);
     if !quiet {
-        println!("Building exercise {} (exercises/src/{}) ...", ex.number, ex.file);
+        println!(
+            "Building exercise {} (exercises/src/{}) ...",
+            ex.number, ex.file
+        );
     }
     let mut build = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     build
@@ -101,7 +135,7 @@ fn check(ex: &Exercise, quiet: bool) -> Outcome {
         build.stderr(Stdio::null());
     }
     match build.status() {
-        Ok(status) if status.success() => {}
+        Ok(status) if status.success() => true,
         Ok(_) => {
             if !quiet {
                 println!(
@@ -110,13 +144,18 @@ fn check(ex: &Exercise, quiet: bool) -> Outcome {
                     ex.number, ex.file, ex.number
                 );
             }
-            return Outcome::DoesNotCompile;
+            false
         }
         Err(err) => {
             eprintln!("could not run cargo: {err}");
-            return Outcome::DoesNotCompile;
+            false
         }
     }
+}
+
+/// Runs the exercise's (already built) check program.
+fn run(ex: &Exercise, quiet: bool) -> Outcome {
+    let bin = format!("ex{}", ex.number);
     let mut run = Command::new(sibling(&bin));
     if quiet {
         run.stdout(Stdio::null()).stderr(Stdio::null());

@@ -14,8 +14,15 @@ mod ex04;
 mod ex05;
 #[path = "../../solutions/ex06_allow_list.rs"]
 mod ex06;
+#[path = "../../solutions/ex07_chat_who.rs"]
+mod ex07;
+#[path = "../../solutions/ex08_http_json.rs"]
+mod ex08;
+#[path = "../../solutions/ex09_bounded_pool.rs"]
+mod ex09;
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use exercises::checks;
 
@@ -33,8 +40,17 @@ fn main() -> ExitCode {
         "04" => checks::ex04::run(ex04::serve),
         "05" => checks::ex05::run(ex05::serve),
         "06" => checks::ex06::run(ex06::is_allowed),
+        "07" => {
+            let room = Arc::new(ex07::Room::default());
+            checks::ex07::run(move || ex07::ChatHandler::new(Arc::clone(&room)))
+        }
+        "08" => checks::ex08::run(|| ex08::JsonHandler),
+        "09" => checks::ex09::run(ex09::BoundedPool::new),
         _ => {
-            eprintln!("usage: solutions NN (01 to {:02})", exercises::catalogue::EXERCISES.len());
+            eprintln!(
+                "usage: solutions NN (01 to {:02})",
+                exercises::catalogue::EXERCISES.len()
+            );
             ExitCode::from(2)
         }
     }

@@ -25,7 +25,11 @@ where
     });
     check.step("every line of a conversation is answered, in order", || {
         let mut c = Client::connect(addr, "the client")?;
-        for (send, want) in [("one\n", "ONE"), ("Two Words\n", "TWO WORDS"), ("3 x\n", "3 X")] {
+        for (send, want) in [
+            ("one\n", "ONE"),
+            ("Two Words\n", "TWO WORDS"),
+            ("3 x\n", "3 X"),
+        ] {
             c.send(send)?;
             expect_eq(&format!("reply to {send:?}"), want.to_string(), c.line()?)?;
         }
@@ -44,7 +48,11 @@ where
             c.send("last\n")?;
             c.close_write();
             let rest = c.read_to_end()?;
-            expect_eq("everything up to end of file", "LAST\n", &String::from_utf8_lossy(&rest))
+            expect_eq(
+                "everything up to end of file",
+                "LAST\n",
+                &String::from_utf8_lossy(&rest),
+            )
         },
     );
     check.finish()

@@ -18,7 +18,9 @@ fn ask(server: std::net::SocketAddr, request: &[u8]) -> Result<String, String> {
     let mut buf = [0u8; 2048];
     match socket.recv_from(&mut buf) {
         Ok((n, from)) if from == server => Ok(String::from_utf8_lossy(&buf[..n]).into_owned()),
-        Ok((_, from)) => Err(format!("the reply came from {from}, not from the server {server}")),
+        Ok((_, from)) => Err(format!(
+            "the reply came from {from}, not from the server {server}"
+        )),
         Err(_) => Err(format!(
             "sent {:?} and got no reply within 2 s (is anything written into req.wfile?)",
             String::from_utf8_lossy(request)
@@ -31,9 +33,9 @@ fn is_now(reply: &str) -> StepResult {
         .duration_since(UNIX_EPOCH)
         .expect("the clock is after 1970")
         .as_secs();
-    let secs: u64 = reply
-        .parse()
-        .map_err(|_| format!("expected seconds since 1970 in decimal, like \"{now}\"; got {reply:?}"))?;
+    let secs: u64 = reply.parse().map_err(|_| {
+        format!("expected seconds since 1970 in decimal, like \"{now}\"; got {reply:?}")
+    })?;
     if secs.abs_diff(now) <= 5 {
         Ok(())
     } else {
@@ -75,9 +77,13 @@ where
         a.send_to(b"time", addr).map_err(|e| e.to_string())?;
         b.send_to(b"hello", addr).map_err(|e| e.to_string())?;
         let mut buf = [0u8; 2048];
-        let n = a.recv(&mut buf).map_err(|_| "client A got no reply within 2 s")?;
+        let n = a
+            .recv(&mut buf)
+            .map_err(|_| "client A got no reply within 2 s")?;
         is_now(&String::from_utf8_lossy(&buf[..n]))?;
-        let n = b.recv(&mut buf).map_err(|_| "client B got no reply within 2 s")?;
+        let n = b
+            .recv(&mut buf)
+            .map_err(|_| "client B got no reply within 2 s")?;
         expect_eq(
             "client B's reply",
             "unknown request: hello",

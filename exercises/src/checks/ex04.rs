@@ -54,16 +54,23 @@ pub fn run(serve: fn(TcpListener) -> io::Result<()>) -> ExitCode {
         })?;
         ask(&mut a, "first again")
     });
-    check.step("lines split across sends, and two lines in one send", || {
-        let mut c = Client::connect(addr, "client C")?;
-        c.send("x\ny\n")?;
-        expect_eq("first reply", "X".to_string(), c.line()?)?;
-        expect_eq("second reply", "Y".to_string(), c.line()?)?;
-        c.send("par")?;
-        std::thread::sleep(std::time::Duration::from_millis(50));
-        c.send("tial\n")?;
-        expect_eq("reply to \"par\" + \"tial\\n\"", "PARTIAL".to_string(), c.line()?)
-    });
+    check.step(
+        "lines split across sends, and two lines in one send",
+        || {
+            let mut c = Client::connect(addr, "client C")?;
+            c.send("x\ny\n")?;
+            expect_eq("first reply", "X".to_string(), c.line()?)?;
+            expect_eq("second reply", "Y".to_string(), c.line()?)?;
+            c.send("par")?;
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            c.send("tial\n")?;
+            expect_eq(
+                "reply to \"par\" + \"tial\\n\"",
+                "PARTIAL".to_string(),
+                c.line()?,
+            )
+        },
+    );
     check.step("twenty clients connected at once are all answered", || {
         let mut clients = (0..20)
             .map(|i| Client::connect(addr, &format!("client {i}")))
@@ -82,14 +89,17 @@ pub fn run(serve: fn(TcpListener) -> io::Result<()>) -> ExitCode {
         drop(a);
         ask(&mut b, "still there")
     });
-    check.step("all of it in one thread (no thread, no fork per client)", || {
-        let _clients = (0..3)
-            .map(|i| Client::connect(addr, &format!("client {i}")))
-            .collect::<Result<Vec<_>, _>>()?;
-        let threads = proc_status(server.pid(), "Threads").unwrap_or_default();
-        expect_eq("threads in your server process", "1", threads.as_str())?;
-        let children = kit::child_processes(server.pid()).len();
-        expect_eq("child processes of your server", 0, children)
-    });
+    check.step(
+        "all of it in one thread (no thread, no fork per client)",
+        || {
+            let _clients = (0..3)
+                .map(|i| Client::connect(addr, &format!("client {i}")))
+                .collect::<Result<Vec<_>, _>>()?;
+            let threads = proc_status(server.pid(), "Threads").unwrap_or_default();
+            expect_eq("threads in your server process", "1", threads.as_str())?;
+            let children = kit::child_processes(server.pid()).len();
+            expect_eq("child processes of your server", 0, children)
+        },
+    );
     check.finish()
 }

@@ -15,7 +15,13 @@ struct Welcome;
 
 impl RequestHandler<StreamRequest> for Welcome {
     fn handle(&mut self, req: &mut StreamRequest) -> io::Result<()> {
-        writeln!(req.wfile, "welcome, {}", req.client_address.inet().map_or("?".into(), |a| a.ip().to_string()))
+        writeln!(
+            req.wfile,
+            "welcome, {}",
+            req.client_address
+                .inet()
+                .map_or("?".into(), |a| a.ip().to_string())
+        )
     }
 }
 
@@ -25,7 +31,9 @@ fn connect_from(from: Ipv4Addr, server: SocketAddr) -> Result<Client, String> {
     socket
         .bind(&SocketAddr::from((from, 0)).into())
         .map_err(|e| format!("could not bind a client to {from}: {e}"))?;
-    socket.connect(&server.into()).map_err(|e| format!("could not connect from {from}: {e}"))?;
+    socket
+        .connect(&server.into())
+        .map_err(|e| format!("could not connect from {from}: {e}"))?;
     Client::from_stream(TcpStream::from(socket), &format!("the client from {from}"))
 }
 
@@ -44,34 +52,71 @@ pub fn run(is_allowed: fn(&[IpAddr], &Address) -> bool) -> ExitCode {
         let mut c = connect_from(Ipv4Addr::LOCALHOST, addr)?;
         expect_eq("the greeting", "welcome, 127.0.0.1".to_string(), c.line()?)
     });
-    check.step("a client from 127.0.0.2 (not on the list) is shut out at once", || {
-        let mut c = connect_from(Ipv4Addr::new(127, 0, 0, 2), addr)?;
-        let got = c.read_to_end()?;
-        if got.is_empty() {
-            Ok(())
-        } else {
-            Err(format!("it was served: the server sent {:?}", String::from_utf8_lossy(&got)))
-        }
-    });
+    check.step(
+        "a client from 127.0.0.2 (not on the list) is shut out at once",
+        || {
+            let mut c = connect_from(Ipv4Addr::new(127, 0, 0, 2), addr)?;
+            let got = c.read_to_end()?;
+            if got.is_empty() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "it was served: the server sent {:?}",
+                    String::from_utf8_lossy(&got)
+                ))
+            }
+        },
+    );
     check.step("an empty list lets nobody in", || {
         let client = Address::Inet(SocketAddr::from(([127, 0, 0, 1], 4000)));
-        expect_eq("is_allowed(&[], 127.0.0.1:4000)", false, is_allowed(&[], &client))
+        expect_eq(
+            "is_allowed(&[], 127.0.0.1:4000)",
+            false,
+            is_allowed(&[], &client),
+        )
     });
     check.step("Unix-socket clients (no IP address) are refused", || {
         let named = Address::Unix(Some(PathBuf::from("/tmp/client.sock")));
-        expect_eq("is_allowed(list, /tmp/client.sock)", false, is_allowed(&allowed, &named))?;
-        expect_eq("is_allowed(list, an unnamed Unix peer)", false, is_allowed(&allowed, &Address::Unix(None)))
+        expect_eq(
+            "is_allowed(list, /tmp/client.sock)",
+            false,
+            is_allowed(&allowed, &named),
+        )?;
+        expect_eq(
+            "is_allowed(list, an unnamed Unix peer)",
+            false,
+            is_allowed(&allowed, &Address::Unix(None)),
+        )
     });
-    check.step("an IPv4 client seen through IPv6 (::ffff:127.0.0.1) matches 127.0.0.1", || {
-        let mapped: SocketAddr = "[::ffff:127.0.0.1]:4000".parse().expect("a valid address");
-        expect_eq("is_allowed([127.0.0.1], [::ffff:127.0.0.1]:4000)", true, is_allowed(&allowed, &Address::Inet(mapped)))?;
-        let other: SocketAddr = "[::ffff:127.0.0.2]:4000".parse().expect("a valid address");
-        expect_eq("is_allowed([127.0.0.1], [::ffff:127.0.0.2]:4000)", false, is_allowed(&allowed, &Address::Inet(other)))
-    });
+    check.step(
+        "an IPv4 client seen through IPv6 (::ffff:127.0.0.1) matches 127.0.0.1",
+        || {
+            let mapped: SocketAddr = "[::ffff:127.0.0.1]:4000".parse().expect("a valid address");
+            expect_eq(
+                "is_allowed([127.0.0.1], [::ffff:127.0.0.1]:4000)",
+                true,
+                is_allowed(&allowed, &Address::Inet(mapped)),
+            )?;
+            let other: SocketAddr = "[::ffff:127.0.0.2]:4000".parse().expect("a valid address");
+            expect_eq(
+                "is_allowed([127.0.0.1], [::ffff:127.0.0.2]:4000)",
+                false,
+                is_allowed(&allowed, &Address::Inet(other)),
+            )
+        },
+    );
     check.step("IPv6 ::1 is its own address, not 127.0.0.1", || {
         let v6: SocketAddr = "[::1]:4000".parse().expect("a valid address");
-        expect_eq("is_allowed([127.0.0.1], [::1]:4000)", false, is_allowed(&allowed, &Address::Inet(v6)))?;
-        expect_eq("is_allowed([::1], [::1]:4000)", true, is_allowed(&["::1".parse().expect("ip")], &Address::Inet(v6)))
+        expect_eq(
+            "is_allowed([127.0.0.1], [::1]:4000)",
+            false,
+            is_allowed(&allowed, &Address::Inet(v6)),
+        )?;
+        expect_eq(
+            "is_allowed([::1], [::1]:4000)",
+            true,
+            is_allowed(&["::1".parse().expect("ip")], &Address::Inet(v6)),
+        )
     });
     check.finish()
 }
