@@ -315,8 +315,9 @@ pub fn announce(what: &str, address: &Address) {
 /// check is multi-threaded, and fork in a multi-threaded process is unsafe),
 /// and so do servers that run their own loop, which a check cannot stop.
 ///
-/// The child leads its own process group; dropping this kills the group
-/// (the server and any children it forked) and reaps the server.
+/// Dropping this kills the server and any children it forked, and reaps the
+/// server; if the check dies first, the kernel kills the server
+/// (`PR_SET_PDEATHSIG`).
 pub struct ServeChild {
     child: Child,
     /// The port from its `Serving ... port N` line.
@@ -333,10 +334,20 @@ impl ServeChild {
         command
             .args(std::env::args_os().skip(1))
             .arg(SERVE_ARG)
-            .process_group(0)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
+        // SAFETY: prctl is async-signal-safe and touches no memory of ours;
+        // it runs in the forked child just before exec.
+        unsafe {
+            command.pre_exec(|| {
+                // If the check dies (watchdog, crash, kill -9), the server
+                // dies with it instead of serving forever as an orphan.
+                // It stays in our process group, so Ctrl+C reaches it too.
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
         let mut child = command
             .spawn()
             .map_err(|err| format!("could not start the server process: {err}"))?;
@@ -393,8 +404,13 @@ impl ServeChild {
 
 impl Drop for ServeChild {
     fn drop(&mut self) {
-        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
-        let _ = nix::sys::signal::killpg(pid, nix::sys::signal::Signal::SIGKILL);
+        use nix::sys::signal::{Signal, kill};
+        use nix::unistd::Pid;
+        // The server's own children first (a forking server's), then the server.
+        for pid in child_processes(self.child.id()) {
+            let _ = kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
+        }
+        let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }

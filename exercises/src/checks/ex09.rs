@@ -120,8 +120,9 @@ pub fn run<M: MixIn>(new_pool: fn(usize, usize) -> M) -> ExitCode {
         },
     );
     check.step("server_close waits for the running request, then returns", || {
-        let mut last = Client::connect(addr, "the last client")?;
+        // Counted before connecting: the request may start at once.
         let before = seen.started.load(SeqCst);
+        let mut last = Client::connect(addr, "the last client")?;
         if !wait_until(Duration::from_secs(3), || seen.started.load(SeqCst) > before) {
             return Err("the last client's request did not start within 3 s".into());
         }
