@@ -329,6 +329,10 @@ impl ServeChild {
     /// Starts the server and waits for its `Serving` line.
     pub fn start() -> Result<ServeChild, String> {
         use std::os::unix::process::CommandExt;
+        // Children that the server forked and leaves behind when it is
+        // killed become OUR children (not init's), so Drop can reap them.
+        // SAFETY: prctl with these arguments only sets a flag of this process.
+        unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1) };
         let exe = std::env::current_exe().map_err(|err| err.to_string())?;
         let mut command = Command::new(exe);
         command
@@ -407,11 +411,17 @@ impl Drop for ServeChild {
         use nix::sys::signal::{Signal, kill};
         use nix::unistd::Pid;
         // The server's own children first (a forking server's), then the server.
-        for pid in child_processes(self.child.id()) {
+        let children = child_processes(self.child.id());
+        for &pid in &children {
             let _ = kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // Those the server did not reap were handed to us (we are their
+        // subreaper): reap them, so that no zombie outlives the check.
+        for pid in children {
+            let _ = nix::sys::wait::waitpid(Pid::from_raw(pid as i32), None);
+        }
     }
 }
 
