@@ -16,6 +16,21 @@ lesson NN:
 lessons:
     cargo lessons
 
+# Check your solution to exercise NN (e.g. `just exercise 01`).
+[group('course')]
+exercise NN:
+    cargo exercise {{NN}}
+
+# List the exercises with their state (done / not yet).
+[group('course')]
+exercises:
+    cargo exercises
+
+# Print the hint of exercise NN.
+[group('course')]
+hint NN:
+    cargo hint {{NN}}
+
 # Run the whole test suite (what CI runs).
 [group('dev')]
 test:

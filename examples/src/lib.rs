@@ -9,4 +9,5 @@
 pub mod echo;
 pub mod lesson_kit;
 pub mod multiplex;
+pub mod own_handler;
 pub mod serving;

@@ -79,3 +79,16 @@ fn select_homework_announces_its_real_port() {
     );
     assert_serving_on_real_port(&line);
 }
+
+#[test]
+fn trace_server_announces_its_real_port() {
+    for args in [
+        &["0"][..],
+        &["--model", "sequential", "0"],
+        &["--model", "forking", "0"],
+        &["--transport", "udp", "0"],
+    ] {
+        let line = first_line(env!("CARGO_BIN_EXE_trace-server"), args);
+        assert_serving_on_real_port(&line);
+    }
+}

@@ -161,6 +161,7 @@ fn program(name: &str) -> Option<fn(Vec<OsString>) -> ExitCode> {
         "sync-demo" => l14_synchronisation::processes::main,
         "gil-worker" => l15_threads_and_gil::jobs::main,
         "daemon-demo" => l15_threads_and_gil::daemon::main,
+        "trace-server" => |args| examples::own_handler::main(args),
         _ => return None,
     })
 }

@@ -1,0 +1,119 @@
+//! The list of exercises: number, file, the lesson it practises, and the hint.
+
+/// One exercise.
+#[derive(Debug)]
+pub struct Exercise {
+    /// Two digits, as typed: `cargo exercise 01`.
+    pub number: &'static str,
+    /// Short title.
+    pub title: &'static str,
+    /// The file the learner edits, under `exercises/src/`.
+    pub file: &'static str,
+    /// The lesson (and note) it practises.
+    pub lesson: &'static str,
+    /// What `cargo hint NN` prints.
+    pub hint: &'static str,
+}
+
+/// Every exercise, in course order.
+pub const EXERCISES: &[Exercise] = &[
+    Exercise {
+        number: "01",
+        title: "uppercase echo",
+        file: "ex01_uppercase_echo.rs",
+        lesson: "02 (notes/02-*.md)",
+        hint: "Read lines with `req.rfile.read_line(&mut line)` until it returns 0 (end of file), \
+and write each one back with `req.wfile.write_all(line.to_uppercase().as_bytes())`. \
+Clear `line` after each one: read_line appends. Keep the newline: the client reads lines.",
+    },
+    Exercise {
+        number: "02",
+        title: "UDP time server",
+        file: "ex02_udp_time.rs",
+        lesson: "03 (notes/03-*.md)",
+        hint: "The datagram is `req.packet()` (or read `req.rfile`). Trim it (a client may send \
+\"time\\n\"), compare with \"time\", and write the reply into `req.wfile`: the framework sends \
+whatever is there as ONE datagram after `finish`. Seconds since 1970: \
+`SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs()`.",
+    },
+    Exercise {
+        number: "03",
+        title: "line framing codec (粘包)",
+        file: "ex03_line_codec.rs",
+        lesson: "04 (notes/04-*.md)",
+        hint: "One read() is not one message: TCP is a byte stream. Append every chunk to \
+`self.buffer`, then loop: find the first b'\\n' (`iter().position`), take the bytes before it \
+out of the buffer (`drain(..=i)`), drop a trailing b'\\r', convert with String::from_utf8. \
+What stays in the buffer waits for the next chunk. If the buffer holds MAX_LINE bytes and \
+still no newline, return an error instead of growing forever.",
+    },
+    Exercise {
+        number: "04",
+        title: "a poll() server: many clients, one thread",
+        file: "ex04_poll_server.rs",
+        lesson: "09 (notes/09-*.md)",
+        hint: "Keep a Vec of clients. Each turn, build PollFds: the listener first, then every \
+client, all with PollFlags::POLLIN, and call nix::poll::poll(&mut fds, PollTimeout::NONE). \
+Listener readable: accept (it never blocks then). Client readable: read() ONCE (it won't block), \
+put the bytes in that client's buffer, answer every complete line, and forget the client when \
+read() returns 0. Never call a read that can block on one client while others wait.",
+    },
+    Exercise {
+        number: "05",
+        title: "a forking server that counts its children",
+        file: "ex05_forking_children.rs",
+        lesson: "11 and 16 (notes/11-*.md, notes/16-*.md)",
+        hint: "In the handler (it runs in the child): `std::process::id()` is the child's pid and \
+`nix::unistd::getppid()` the server's. In serve(): bind a ForkingTcpServer, set a timeout \
+(`server.set_timeout(Some(Duration::from_millis(100)))`) and loop on `server.handle_request()`: \
+it returns after each request or timeout, and reaps finished children each time. After each \
+call read `server.mixin().active_children()` and print `children: N` when N changed.",
+    },
+    Exercise {
+        number: "06",
+        title: "verify_request: an allow-list",
+        file: "ex06_allow_list.rs",
+        lesson: "16 and 20 (notes/20-own-handler.md)",
+        hint: "Only internet addresses can match: `client.inet()` is None for a Unix socket. \
+Compare `addr.ip()` with each allowed address; an IPv6 client may be an IPv4 one in disguise \
+(::ffff:127.0.0.1): `Ipv6Addr::to_ipv4_mapped()` unwraps it. Return false by default.",
+    },
+    Exercise {
+        number: "07",
+        title: "a chat command: /who",
+        file: "ex07_chat_who.rs",
+        lesson: "18 (notes/18-*.md)",
+        hint: "Lock `self.room.members`, collect the names (`.values().map(|m| m.name.clone())`), \
+sort them, join them with \", \" and write `* online: alice, bob\\n` to `req.wfile` only: \
+the sender asked, nobody else should see it. Do not hold the lock while you write to another \
+client's socket for longer than needed.",
+    },
+    Exercise {
+        number: "08",
+        title: "an HTTP handler that serves JSON",
+        file: "ex08_http_json.rs",
+        lesson: "19 (notes/19-*.md)",
+        hint: "Split the request line on spaces: method, target, version. Read header lines \
+until an empty line (\"\\r\\n\"). Split the target at '?' and find `name=` in the query; \
+percent-decode it (%20 -> space). Build the body with json_string() (escape \\\" and \\\\ and \
+control characters), then write `HTTP/1.0 200 OK\\r\\nContent-Type: application/json\\r\\n\
+Content-Length: <body.len()>\\r\\n\\r\\n` and the body. 404 and 405 get a JSON body too.",
+    },
+    Exercise {
+        number: "09",
+        title: "a mix-in of your own: a bounded thread pool",
+        file: "ex09_bounded_pool.rs",
+        lesson: "20 (notes/20-own-handler.md)",
+        hint: "In new(): make a `std::sync::mpsc::sync_channel::<Job>(queue)` and start `workers` \
+threads (named pool-0, pool-1...), each looping on `receiver.lock().recv()` (share the receiver \
+in an Arc<Mutex<_>>) and calling the job. process_request only `send`s the job: it blocks while \
+the queue is full, which stops the server accepting. server_close: drop the sender (take it out \
+of a Mutex<Option<_>>), so recv() fails and the workers end, then join them.",
+    },
+];
+
+/// Looks an exercise up by number; "1" and "01" both work.
+pub fn find(number: &str) -> Option<&'static Exercise> {
+    let wanted = format!("{:0>2}", number.trim());
+    EXERCISES.iter().find(|e| e.number == wanted)
+}

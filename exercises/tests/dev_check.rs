@@ -1,0 +1,149 @@
+//! rustlings' `dev check`, as a test: every exercise AS SHIPPED fails its
+//! check (so there is something to do), and every reference solution passes
+//! it (so the check can be passed, and the solutions do not rot).
+//!
+//! Both run through the real check programs: `exNN` (the check compiled with
+//! the learner's file, `src/exNN_*.rs`) and `solutions NN` (the same check
+//! with `solutions/exNN_*.rs`). They run side by side, each with a deadline.
+//!
+//! If you are a learner and have solved exercises, the "shipped" half fails
+//! for those: that is expected (it checks the files as the course ships
+//! them); `cargo exercises` is the command that tracks your progress.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use exercises::catalogue::EXERCISES;
+
+/// A check must end well within the runner's own 40 s watchdog.
+const DEADLINE: Duration = Duration::from_secs(60);
+
+/// Runs a check program; returns its exit code (None: killed at the deadline) and its output.
+fn run_check(program: &str, args: &[&str]) -> (Option<i32>, String) {
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the check program starts");
+    let mut stdout = child.stdout.take().expect("piped");
+    let mut stderr = child.stderr.take().expect("piped");
+    let out = thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text);
+        text
+    });
+    let err = thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let end = Instant::now() + DEADLINE;
+    let code = loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            break status.code();
+        }
+        if Instant::now() >= end {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
+    let text = format!(
+        "{}\n--- stderr ---\n{}",
+        out.join().unwrap_or_default(),
+        err.join().unwrap_or_default()
+    );
+    (code, text)
+}
+
+/// The path of a check program of this crate.
+fn bin(name: &str) -> String {
+    // CARGO_BIN_EXE_<name> must be spelled out at compile time.
+    match name {
+        "ex01" => env!("CARGO_BIN_EXE_ex01"),
+        "ex02" => env!("CARGO_BIN_EXE_ex02"),
+        "ex03" => env!("CARGO_BIN_EXE_ex03"),
+        "ex04" => env!("CARGO_BIN_EXE_ex04"),
+        "ex05" => env!("CARGO_BIN_EXE_ex05"),
+        "ex06" => env!("CARGO_BIN_EXE_ex06"),
+        "ex07" => env!("CARGO_BIN_EXE_ex07"),
+        "ex08" => env!("CARGO_BIN_EXE_ex08"),
+        "ex09" => env!("CARGO_BIN_EXE_ex09"),
+        "solutions" => env!("CARGO_BIN_EXE_solutions"),
+        other => panic!("no check program {other}: add it to bin() in tests/dev_check.rs"),
+    }
+    .to_string()
+}
+
+#[test]
+fn shipped_exercises_fail_and_solutions_pass() {
+    let runs: Vec<_> = EXERCISES
+        .iter()
+        .flat_map(|ex| {
+            let shipped = thread::spawn(move || run_check(&bin(&format!("ex{}", ex.number)), &[]));
+            let solution = thread::spawn(move || run_check(&bin("solutions"), &[ex.number]));
+            [(ex, "shipped", shipped), (ex, "solution", solution)]
+        })
+        .collect();
+    let mut problems = Vec::new();
+    for (ex, variant, run) in runs {
+        let (code, output) = run.join().expect("the runner thread");
+        let fine = match variant {
+            // Exit code 1 is "a step failed"; a crash or a timeout is not the
+            // kind of failure a learner should start from.
+            "shipped" => {
+                code == Some(1) && output.contains("is not done yet") && output.contains("  ✗ ")
+            }
+            _ => code == Some(0) && output.contains("is done: all") && !output.contains("  ✗ "),
+        };
+        if !fine {
+            problems.push(format!(
+                "exercise {} ({variant}): exit code {code:?}, expected {}\n{output}",
+                ex.number,
+                if variant == "shipped" {
+                    "1 (its check fails)"
+                } else {
+                    "0 (its check passes)"
+                }
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+#[test]
+fn every_exercise_has_its_files_and_a_hint() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for ex in EXERCISES {
+        let exercise = std::fs::read_to_string(root.join("src").join(ex.file))
+            .unwrap_or_else(|e| panic!("exercise {}: src/{}: {e}", ex.number, ex.file));
+        assert!(
+            exercise.contains("TODO"),
+            "exercise {} has no TODO",
+            ex.number
+        );
+        assert!(
+            root.join("solutions").join(ex.file).exists(),
+            "exercise {} has no solution",
+            ex.number
+        );
+        let wrapper = std::fs::read_to_string(root.join(format!("src/bin/ex{}.rs", ex.number)))
+            .unwrap_or_else(|e| panic!("exercise {}: its check program: {e}", ex.number));
+        assert!(
+            wrapper.contains(ex.file),
+            "src/bin/ex{}.rs does not include {}",
+            ex.number,
+            ex.file
+        );
+        assert!(
+            ex.hint.len() > 40,
+            "exercise {} has no real hint",
+            ex.number
+        );
+    }
+}

@@ -1,0 +1,121 @@
+//! Lesson 20 runs to completion: its traces show each model's path from
+//! serve_forever to handle, and it leaves no process behind.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use tests::bin_path;
+
+/// Runs `lesson 20` with a deadline; returns its exit status and output.
+fn run_lesson() -> (std::process::ExitStatus, String) {
+    let mut child = Command::new(bin_path("lesson"))
+        .arg("20")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the lesson starts");
+    let mut stdout = child.stdout.take().expect("piped");
+    let mut stderr = child.stderr.take().expect("piped");
+    let out = thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text);
+        text
+    });
+    let err = thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let end = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            break status;
+        }
+        if Instant::now() >= end {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "lesson 20 did not finish within 30 s:\n{}",
+                out.join().unwrap_or_default()
+            );
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
+    let text = format!(
+        "{}\n{}",
+        out.join().unwrap_or_default(),
+        err.join().unwrap_or_default()
+    );
+    (status, text)
+}
+
+/// The number after `pid ` in a line.
+fn pid_after(line: &str, marker: &str) -> Option<u32> {
+    let rest = &line[line.find(marker)? + marker.len()..];
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
+#[test]
+fn lesson_20_traces_every_model_and_cleans_up() {
+    let (status, output) = run_lesson();
+    assert!(status.success(), "lesson 20 failed ({status}):\n{output}");
+    for marker in [
+        "Serving traced requests over TCP, sequential",
+        "Serving traced requests over TCP, ThreadingMixIn",
+        "Serving traced requests over TCP, ForkingMixIn",
+        "Serving traced requests over UDP, sequential",
+        "serve_forever: loop starts",
+        "accept() -> a request from 127.0.0.1:",
+        "recvfrom() -> a request from 127.0.0.1:",
+        "verify_request(127.0.0.1:",
+        "process_request: ThreadingMixIn decides",
+        "setup   for 127.0.0.1:",
+        "handle  read \"hello\\n\", answers \"HELLO\\n\"",
+        "finish  (",
+        "the job starts (thread request, pid ",
+        "a CHILD process of ",
+        "service_actions, back in the loop: 0 child process(es)",
+        "serve_forever returned",
+        "the client got the datagram \"HELLO\"",
+        "A mix-in of your own",
+        "Read next: notes/20-own-handler.md",
+    ] {
+        assert!(
+            output.contains(marker),
+            "no {marker:?} in the lesson's output:\n{output}"
+        );
+    }
+    // The forked child's pid differs from its server's, and its parent is that server.
+    let child_line = output
+        .lines()
+        .find(|l| l.contains("the job starts") && l.contains("CHILD"))
+        .expect("a job in a child");
+    let child = pid_after(child_line, "pid ").expect("the child's pid");
+    let parent = pid_after(child_line, "CHILD process of ").expect("the server's pid");
+    assert_ne!(child, parent, "{child_line}");
+    let server_line = format!("server pid {parent}");
+    assert!(
+        output.contains(&server_line),
+        "the forking server was pid {parent}:\n{output}"
+    );
+
+    // Nothing left behind: every server and the forked child are gone.
+    let mut pids: Vec<u32> = output
+        .lines()
+        .filter_map(|l| pid_after(l, "[lesson] server pid "))
+        .collect();
+    assert_eq!(pids.len(), 4, "four servers:\n{output}");
+    pids.push(child);
+    for pid in pids {
+        assert!(
+            !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+            "process {pid} is still there after the lesson ended"
+        );
+    }
+}
