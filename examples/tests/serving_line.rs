@@ -70,7 +70,13 @@ fn http_server_announces_its_real_port_like_python() {
         let line = first_line(env!("CARGO_BIN_EXE_http-server"), args);
         assert_serving_on_real_port(&line);
         // Python's banner: `Serving HTTP on H port P (http://H:P/) ...`.
-        let port = line.split(" port ").nth(1).unwrap().split(' ').next().unwrap();
+        let port = line
+            .split(" port ")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap();
         assert_eq!(
             line.trim_end(),
             format!("Serving HTTP on 127.0.0.1 port {port} (http://127.0.0.1:{port}/) ...")

@@ -2,6 +2,7 @@
 //! own process and wait for its `Serving ... port N` line, and record
 //! protocol transcripts for `insta` snapshots.
 
+pub mod http;
 pub mod process;
 pub mod transcript;
 

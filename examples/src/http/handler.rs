@@ -7,7 +7,7 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::net::Shutdown;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use framework::{Address, Connection, RequestHandler, StreamRequest};
 
@@ -141,7 +141,7 @@ impl Conn<'_> {
                 Err(HeadError::TimedOut { partial: false }) => Next::Close,
                 Err(HeadError::TimedOut { partial: true }) => {
                     let message = "Request timed out";
-                    self.error(None, 408, message, Next::Close)?
+                    self.error(None, 408, message, Next::CloseAndLinger)?
                 }
                 Err(HeadError::Bad(code, message)) => {
                     self.error(None, code, &message, Next::CloseAndLinger)?
@@ -483,10 +483,12 @@ pub fn content_type(name: &str) -> &'static str {
 fn linger(out: &Connection) {
     let _ = out.shutdown(Shutdown::Write);
     let _ = out.set_timeout(Some(LINGER));
+    let end = Instant::now() + LINGER;
     let mut buf = [0u8; 8192];
     let mut total = 0;
     let mut reader = out;
-    while total < 256 * 1024 {
+    // Bounded in bytes and in time: a trickling client cannot keep us here.
+    while total < 256 * 1024 && Instant::now() < end {
         match reader.read(&mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => total += n,

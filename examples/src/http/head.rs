@@ -160,7 +160,12 @@ pub fn read_head(reader: &mut impl BufRead, scratch: &mut Vec<u8>) -> Result<Hea
         }
     };
     let mut line = Vec::new();
-    let n = read_line(reader, &mut line).map_err(io_error(false))?;
+    // read_until keeps what it read before an error: a timeout with some
+    // bytes in `line` is a request cut short, not an idle connection.
+    let n = match read_line(reader, &mut line) {
+        Ok(n) => n,
+        Err(err) => return Err(io_error(!line.is_empty())(err)),
+    };
     if n == 0 {
         return Err(HeadError::Closed);
     }
