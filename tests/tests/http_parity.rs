@@ -378,7 +378,9 @@ fn redirect_location_cannot_name_another_host() {
             .starts_with("https://pypi.org/")
     );
     // `/\host` reads as `//host` in browsers: the backslash is escaped.
-    fs::create_dir(root.path().join("\\evil.com")).unwrap();
+    // On Unix a backslash is an ordinary character of a file name.
+    let name = std::ffi::OsStr::from_bytes(b"\\evil.com");
+    fs::create_dir(root.path().join(name)).unwrap();
     let r = get(&addr, "/\\evil.com", &[]);
     assert_eq!(r.header("Location"), Some("/%5Cevil.com/"));
 }
