@@ -81,15 +81,21 @@ fn http_1_0_mode_and_the_loop_server_close_every_connection() {
 }
 
 #[test]
-fn forking_model_serves_too() {
+fn forking_and_pool_models_serve_too() {
     let dir = site();
-    let server = start(&dir, &["--model", "forking"]);
-    let mut c = Client::connect(&server.addr());
-    assert_eq!(c.get("GET", "/digits.txt", &[]).text(), "0123456789");
-    assert_eq!(
-        c.get("GET", "/digits.txt", &["Range: bytes=-3"]).text(),
-        "789"
-    );
+    for model in ["forking", "pool"] {
+        let server = start(&dir, &["--model", model]);
+        let mut c = Client::connect(&server.addr());
+        assert_eq!(c.get("GET", "/digits.txt", &[]).text(), "0123456789");
+        assert_eq!(
+            c.get("GET", "/digits.txt", &["Range: bytes=-3"]).text(),
+            "789"
+        );
+        // A second client at the same time gets its own thread or process.
+        let mut other = Client::connect(&server.addr());
+        assert_eq!(other.get("GET", "/digits.txt", &[]).code, 200);
+        assert_eq!(c.get("GET", "/digits.txt", &[]).code, 200);
+    }
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! http-server [--bind ADDR] [--directory DIR] [--protocol HTTP/1.0|HTTP/1.1]
-//!             [--model threading|forking|sequential] [PORT]
+//!             [--model threading|forking|sequential|pool] [PORT]
 //! ```
 //!
 //! The course's "httpserver, second version" (一个基于多线程并发的 HTTPServer):
@@ -20,6 +20,7 @@
 //! | the Apache-style access log on stderr | [`log`] |
 //! | the cap on concurrent connections (503 beyond it) | [`limit`] |
 //! | one connection, request after request (keep-alive) | [`handler`] |
+//! | threads reused from connection to connection (`--model pool`) | [`pool`] |
 
 pub mod conditional;
 pub mod files;
@@ -29,6 +30,7 @@ pub mod limit;
 pub mod listing;
 pub mod log;
 pub mod path;
+pub mod pool;
 pub mod range;
 pub mod response;
 
@@ -46,7 +48,6 @@ use framework::{
     TcpTransport, ThreadingMixIn,
 };
 
-use crate::serving::{Model, ModelArgs};
 pub use handler::{HttpHandler, Site};
 pub use head::Version;
 
@@ -64,8 +65,14 @@ struct Args {
     /// HTTP version to answer with; HTTP/1.1 keeps connections open.
     #[arg(long, short = 'p', default_value = "HTTP/1.1", value_parser = parse_protocol)]
     protocol: Version,
-    #[command(flatten)]
-    model: ModelArgs,
+    /// How connections run: a new thread each (like Python's
+    /// ThreadingHTTPServer), a child process each, one at a time, or a
+    /// thread each from a pool of reused threads.
+    #[arg(long, value_enum, default_value_t = HttpModel::Threading)]
+    model: HttpModel,
+    /// Most children at once in the forking model (Python's `max_children`).
+    #[arg(long, default_value_t = 40)]
+    max_children: usize,
     /// Seconds a client has to send a whole request head (also the idle
     /// keep-alive time and the longest stall while we write to it).
     #[arg(long, default_value_t = 10.0)]
@@ -79,6 +86,19 @@ struct Args {
     /// Port to listen on (0 picks a free one).
     #[arg(default_value_t = 8000)]
     port: u16,
+}
+
+/// The concurrency models: the framework's three, and our pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HttpModel {
+    /// A new thread per connection (the framework's `ThreadingMixIn`).
+    Threading,
+    /// A child process per connection (`ForkingMixIn`).
+    Forking,
+    /// One connection at a time (the loop server); no keep-alive.
+    Sequential,
+    /// A thread per connection, threads reused ([`pool::ReusedThreads`]).
+    Pool,
 }
 
 fn parse_protocol(text: &str) -> Result<Version, String> {
@@ -119,7 +139,7 @@ fn run(args: &Args) -> io::Result<()> {
             protocol: args.protocol,
             // A loop server (循环服务器) handles one connection at a time:
             // a kept-alive connection would shut every other client out.
-            keep_alive: args.protocol >= Version::HTTP_11 && args.model.model != Model::Sequential,
+            keep_alive: args.protocol >= Version::HTTP_11 && args.model != HttpModel::Sequential,
             timeout: Duration::from_secs_f64(args.timeout),
             max_connections: args.max_connections,
             access_log: !args.quiet,
@@ -129,11 +149,11 @@ fn run(args: &Args) -> io::Result<()> {
     let address = (args.bind.as_str(), args.port);
     // Like http.server: SO_REUSEADDR, so a restart does not wait for TIME_WAIT.
     let options = ServerOptions::reuse_address();
-    match args.model.model {
-        Model::Sequential => serve(Server::<TcpTransport, Sequential, _>::bind_with(
+    match args.model {
+        HttpModel::Sequential => serve(Server::<TcpTransport, Sequential, _>::bind_with(
             address, &options, factory,
         )?),
-        Model::Threading => {
+        HttpModel::Threading => {
             let mut server =
                 Server::<TcpTransport, ThreadingMixIn, _>::bind_with(address, &options, factory)?;
             // Python's ThreadingHTTPServer sets daemon_threads: Ctrl+C must
@@ -141,12 +161,15 @@ fn run(args: &Args) -> io::Result<()> {
             server.mixin_mut().daemon_threads = true;
             serve(server)
         }
-        Model::Forking => {
+        HttpModel::Forking => {
             let mut server =
                 Server::<TcpTransport, ForkingMixIn, _>::bind_with(address, &options, factory)?;
-            server.mixin_mut().max_children = args.model.max_children;
+            server.mixin_mut().max_children = args.max_children;
             serve(server)
         }
+        HttpModel::Pool => serve(Server::<TcpTransport, pool::ReusedThreads, _>::bind_with(
+            address, &options, factory,
+        )?),
     }
 }
 
