@@ -18,6 +18,9 @@ use framework::Connection;
 pub const MAX_LINE: usize = 65536;
 /// Header lines allowed, the final blank line included (Python's `_MAXHEADERS`).
 pub const MAX_HEADERS: usize = 100;
+/// All header lines together. Python has no such limit, so 100 lines of
+/// 64 KiB (6.4 MB) per connection are possible there; one MiB is plenty.
+pub const MAX_HEADER_BYTES: usize = 1024 * 1024;
 
 /// An HTTP version, `HTTP/major.minor`. HTTP/0.9 is `0.9`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -195,6 +198,12 @@ pub fn read_head(reader: &mut impl BufRead, scratch: &mut Vec<u8>) -> Result<Hea
             break;
         }
         scratch.extend_from_slice(&line);
+        if scratch.len() > MAX_HEADER_BYTES {
+            return Err(HeadError::Bad(
+                431,
+                "Request header fields too large".into(),
+            ));
+        }
         if line == b"\r\n" || line == b"\n" {
             break;
         }
@@ -375,6 +384,14 @@ mod tests {
         assert!(parse(&ok).is_ok());
         let many = format!("GET / HTTP/1.0\r\n{}\r\n", "X: y\r\n".repeat(100));
         assert_eq!(status(&many), (431, "Too many headers".into()));
+        let big = format!(
+            "GET / HTTP/1.0\r\n{}\r\n",
+            format!("X: {}\r\n", "a".repeat(60_000)).repeat(20)
+        );
+        assert_eq!(
+            status(&big),
+            (431, "Request header fields too large".into())
+        );
     }
 
     #[test]
