@@ -203,3 +203,22 @@ where
     println!("\nKeyboard interrupt received, exiting.");
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn banner_is_pythons() {
+        let v4: SocketAddr = "127.0.0.1:8000".parse().unwrap();
+        assert_eq!(
+            banner(&v4),
+            "Serving HTTP on 127.0.0.1 port 8000 (http://127.0.0.1:8000/) ..."
+        );
+        let v6: SocketAddr = "[::1]:8080".parse().unwrap();
+        assert_eq!(
+            banner(&v6),
+            "Serving HTTP on ::1 port 8080 (http://[::1]:8080/) ..."
+        );
+    }
+}
