@@ -69,3 +69,8 @@ bench-http *ARGS:
 [group('demo')]
 echo-server *ARGS:
     cargo echo-server {{ARGS}}
+
+# Demo: the HTTP server (like `python3 -m http.server`; port 8000, this directory).
+[group('demo')]
+http-server *ARGS:
+    cargo http-server {{ARGS}}

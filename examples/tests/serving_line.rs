@@ -92,3 +92,28 @@ fn trace_server_announces_its_real_port() {
         assert_serving_on_real_port(&line);
     }
 }
+
+#[test]
+fn http_server_announces_its_real_port_like_python() {
+    for args in [
+        &["0"][..],
+        &["--model", "forking", "0"],
+        &["--model", "pool", "0"],
+        &["--model", "sequential", "--protocol", "HTTP/1.0", "0"],
+    ] {
+        let line = first_line(env!("CARGO_BIN_EXE_http-server"), args);
+        assert_serving_on_real_port(&line);
+        // Python's banner: `Serving HTTP on H port P (http://H:P/) ...`.
+        let port = line
+            .split(" port ")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap();
+        assert_eq!(
+            line.trim_end(),
+            format!("Serving HTTP on 127.0.0.1 port {port} (http://127.0.0.1:{port}/) ...")
+        );
+    }
+}

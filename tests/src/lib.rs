@@ -3,6 +3,7 @@
 //! protocol transcripts for `insta` snapshots; run a lesson in its own
 //! session and check that it leaves no process behind.
 
+pub mod http;
 pub mod lesson_run;
 pub mod process;
 pub mod transcript;

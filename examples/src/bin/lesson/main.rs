@@ -162,6 +162,7 @@ fn program(name: &str) -> Option<fn(Vec<OsString>) -> ExitCode> {
         "gil-worker" => l15_threads_and_gil::jobs::main,
         "daemon-demo" => l15_threads_and_gil::daemon::main,
         "trace-server" => |args| examples::own_handler::main(args),
+        "http-server" => |args| examples::http::main(args),
         _ => return None,
     })
 }
