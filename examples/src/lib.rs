@@ -7,5 +7,6 @@
 //! The shared pieces of that contract live here.
 
 pub mod echo;
+pub mod ftp;
 pub mod lesson_kit;
 pub mod serving;

@@ -145,6 +145,8 @@ const LESSONS: &[Lesson] = &[
 fn program(name: &str) -> Option<fn(Vec<OsString>) -> ExitCode> {
     Some(match name {
         "echo-server" => |args| examples::echo::main(args),
+        "ftp-server" => |args| examples::ftp::server::main(args),
+        "ftp-client" => |args| examples::ftp::client::main(args),
         _ => return None,
     })
 }
