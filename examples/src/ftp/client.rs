@@ -21,7 +21,7 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::describe;
-use super::protocol::{DEFAULT_PORT, LineError, MAX_LINE, Reply, Request, read_line};
+use super::protocol::{DEFAULT_PORT, LineError, MAX_LINE, Reply, Request, name_problem, read_line};
 
 /// Talk to an `ftp-server`: list, download and upload files.
 #[derive(Parser)]
@@ -144,6 +144,11 @@ impl Session {
     /// a hidden temporary file next to `target`, renamed to it only when all
     /// have arrived: a failed download leaves nothing under `target`.
     pub fn get(&mut self, name: &str, target: &Path) -> Result<u64, Failure> {
+        // The server would refuse a bad name too; checking first also keeps
+        // a name like `../x` from ever being used as a local path.
+        if let Some(problem) = name_problem(name) {
+            return Err(Failure::Refused(format!("bad name: {problem}")));
+        }
         let dir = match target.parent() {
             Some(parent) if !parent.as_os_str().is_empty() => parent,
             _ => Path::new("."),
@@ -369,6 +374,10 @@ pub fn interactive(
         };
         let result = match (command, argument) {
             ("", _) => continue,
+            ("help" | "?", _) => {
+                writeln!(out, "{MENU}").ok();
+                Ok(())
+            }
             ("quit" | "q", _) => {
                 writeln!(out, "bye").ok();
                 return session.quit();

@@ -22,6 +22,7 @@ pub mod library;
 pub mod protocol;
 pub mod server;
 
+use std::error::Error;
 use std::io;
 
 /// An I/O error in a few lower-case words, without the `(os error N)` tail:
@@ -36,6 +37,14 @@ pub fn describe(err: &io::Error) -> String {
                 None => err.to_string(),
             }
         }
-        None => err.to_string(),
+        None => match err.get_ref().and_then(|inner| inner.source()) {
+            // Errors that wrap an OS error with a path (tempfile's do):
+            // the OS error's words, without the path.
+            Some(source) => match source.downcast_ref::<io::Error>() {
+                Some(os_error) => describe(os_error),
+                None => err.to_string(),
+            },
+            None => err.to_string(),
+        },
     }
 }

@@ -31,7 +31,15 @@ pub fn start(model: &str, dir: &Path) -> ServerProcess {
     let dir = dir.to_str().expect("a UTF-8 temporary path");
     ServerProcess::start(
         "ftp-server",
-        &["--model", model, "--max-children", "64", "--directory", dir, "0"],
+        &[
+            "--model",
+            model,
+            "--max-children",
+            "64",
+            "--directory",
+            dir,
+            "0",
+        ],
     )
 }
 
@@ -39,7 +47,12 @@ pub fn start(model: &str, dir: &Path) -> ServerProcess {
 pub fn entries(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = fs::read_dir(dir)
         .expect("read the directory")
-        .map(|e| e.expect("an entry").file_name().to_string_lossy().into_owned())
+        .map(|e| {
+            e.expect("an entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
     names.sort();
     names
@@ -81,7 +94,9 @@ impl Raw {
     /// Reads one reply line, without its LF ("" if the server closed).
     pub fn reply(&mut self) -> String {
         let mut line = Vec::new();
-        self.reader.read_until(b'\n', &mut line).expect("read a reply");
+        self.reader
+            .read_until(b'\n', &mut line)
+            .expect("read a reply");
         if line.last() == Some(&b'\n') {
             line.pop();
         }
@@ -99,7 +114,10 @@ impl Raw {
     /// Reads exactly `n` body bytes.
     pub fn body(&mut self, n: u64) -> Vec<u8> {
         let mut body = Vec::new();
-        (&mut self.reader).take(n).read_to_end(&mut body).expect("read a body");
+        (&mut self.reader)
+            .take(n)
+            .read_to_end(&mut body)
+            .expect("read a body");
         assert_eq!(body.len() as u64, n, "the body ended early");
         body
     }
@@ -115,7 +133,11 @@ impl Raw {
         let reply = self.ask(b"L");
         let size = size_of(&reply);
         let body = self.body(size);
-        String::from_utf8(body).unwrap().lines().map(str::to_string).collect()
+        String::from_utf8(body)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect()
     }
 
     /// `G name`: the bytes, or the reason.
