@@ -22,6 +22,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::describe;
 use super::protocol::{DEFAULT_PORT, LineError, MAX_LINE, Reply, Request, name_problem, read_line};
+use super::transfer::send_file;
 
 /// Talk to an `ftp-server`: list, download and upload files.
 #[derive(Parser)]
@@ -228,22 +229,7 @@ impl Session {
         })?;
         self.expect_ok()?;
         let bar = self.progress_bar(size);
-        let mut offset: libc::off_t = 0;
-        while (offset as u64) < size {
-            // Chunks of 1 MiB at most, so that the progress bar moves.
-            let count = (size - offset as u64).min(1 << 20) as usize;
-            match nix::sys::sendfile::sendfile(&self.writer, &file, Some(&mut offset), count) {
-                Ok(0) => {
-                    return Err(Failure::Lost(format!(
-                        "{} shrank while it was sent",
-                        path.display()
-                    )));
-                }
-                Ok(n) => bar.inc(n as u64),
-                Err(nix::errno::Errno::EINTR) => {}
-                Err(errno) => return Err(io::Error::from(errno).into()),
-            }
-        }
+        send_file(&self.writer, &file, size, |n| bar.inc(n))?;
         bar.finish_and_clear();
         // The second reply: was the file stored?
         self.expect_ok()?;

@@ -14,6 +14,8 @@
 //! - [`protocol`]: the requests and replies, and reading a bounded line;
 //! - [`library`]: the served directory: the listing, safe names, opening a
 //!   file to send, and uploads that appear only when complete;
+//! - [`transfer`]: file bytes to a socket with `sendfile`, from a socket
+//!   with `splice`, never through our own buffers;
 //! - [`server`]: the request handler and the `ftp-server` program;
 //! - [`client`]: the `ftp-client` program, menu and one-shot forms.
 
@@ -21,8 +23,8 @@ pub mod client;
 pub mod library;
 pub mod protocol;
 pub mod server;
+pub mod transfer;
 
-use std::error::Error;
 use std::io;
 
 /// An I/O error in a few lower-case words, without the `(os error N)` tail:

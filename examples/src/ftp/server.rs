@@ -10,7 +10,7 @@
 //! concurrency (a thread or a child process per client) is the framework's
 //! business, chosen with `--model`; this file only knows one client.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::Shutdown;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -21,8 +21,9 @@ use clap::Parser;
 use framework::{Connection, RequestHandler, ServerOptions, StreamRequest, TcpTransport};
 
 use super::describe;
-use super::library::{Library, Upload};
+use super::library::Library;
 use super::protocol::{DEFAULT_PORT, LineError, MAX_LINE, Reply, Request, read_line};
+use super::transfer::{receive_file, send_file};
 use crate::serving::{self, ModelArgs};
 
 /// Serve a directory to `ftp-client`s: list, download, upload.
@@ -44,11 +45,6 @@ struct Args {
     #[arg(default_value_t = DEFAULT_PORT)]
     port: u16,
 }
-
-/// How many bytes an upload reads from the socket at a time. Allocated only
-/// while an upload runs, so an idle connection costs no more than the
-/// framework's 8 KiB read buffer.
-const UPLOAD_CHUNK: usize = 256 * 1024;
 
 /// Serves one client: a session of requests on one connection.
 pub struct FtpHandler {
@@ -145,7 +141,12 @@ impl FtpHandler {
             Err(reason) => return refuse(request, reason),
         };
         send_reply(&request.wfile, &Reply::Ok(Some(size)))?;
-        send_file(&request.wfile, &file, size)?;
+        if let Err(err) = send_file(&request.wfile, &file, size, |_| {}) {
+            // The body cannot be completed: hang up, so the client sees a
+            // short body rather than the next reply taken for file bytes.
+            let _ = request.wfile.shutdown(Shutdown::Both);
+            return Err(err);
+        }
         Ok(format!("OK, sent {size} bytes"))
     }
 
@@ -160,7 +161,7 @@ impl FtpHandler {
         send_reply(&request.wfile, &Reply::Ok(None))?;
         // An error here is the connection's (the client is gone): returning
         // it drops `upload`, which deletes the temporary file.
-        let stored = match receive(&mut request.rfile, &mut upload, size)? {
+        let stored = match receive_file(&mut request.rfile, &request.wfile, upload.file(), size)? {
             Ok(()) => upload.finish(),
             Err(err) => Err(format!("upload failed: {}", describe(&err))),
         };
@@ -184,77 +185,6 @@ fn refuse(request: &StreamRequest, reason: String) -> io::Result<String> {
 fn send_reply(connection: &Connection, reply: &Reply) -> io::Result<()> {
     let mut out = connection;
     out.write_all(format!("{reply}\n").as_bytes())
-}
-
-/// Sends `size` bytes of `file` with `sendfile(2)`: the kernel copies from
-/// the page cache to the socket, without passing through our memory.
-/// (`std::io::copy` does not do this for a file to a socket.)
-///
-/// If the file shrank since its size was announced, the promise cannot be
-/// kept; the connection is ended, so the client sees a short body, never
-/// a wrong one.
-fn send_file(connection: &Connection, file: &std::fs::File, size: u64) -> io::Result<()> {
-    let mut offset: libc::off_t = 0;
-    while (offset as u64) < size {
-        let left = size - offset as u64;
-        // Linux sends at most about 2 GiB per call; ask for 1 GiB at most.
-        let count = left.min(1 << 30) as usize;
-        match nix::sys::sendfile::sendfile(connection, file, Some(&mut offset), count) {
-            Ok(0) => {
-                let _ = connection.shutdown(Shutdown::Both);
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "the file shrank while it was sent",
-                ));
-            }
-            Ok(_) => {}
-            Err(nix::errno::Errno::EINTR) => {}
-            Err(errno) => return Err(errno.into()),
-        }
-    }
-    Ok(())
-}
-
-/// Reads exactly `size` bytes of an upload into its temporary file.
-///
-/// The outer `Err` is a connection failure. The inner one is a write failure
-/// (disk full, file too large): then the rest of the bytes are still read
-/// and thrown away, so that the reason reaches a client that is still
-/// sending, and the session can go on.
-fn receive(
-    rfile: &mut impl Read,
-    upload: &mut Upload,
-    size: u64,
-) -> io::Result<Result<(), io::Error>> {
-    let mut buffer = vec![0u8; UPLOAD_CHUNK.min(size as usize)];
-    let mut left = size;
-    let mut write_error = None;
-    while left > 0 {
-        let want = buffer
-            .len()
-            .min(usize::try_from(left).unwrap_or(usize::MAX));
-        let n = match rfile.read(&mut buffer[..want]) {
-            Ok(0) => {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    format!("the client left with {left} of {size} bytes unsent"),
-                ));
-            }
-            Ok(n) => n,
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-            Err(err) => return Err(err),
-        };
-        if write_error.is_none() {
-            if let Err(err) = upload.file().write_all(&buffer[..n]) {
-                write_error = Some(err);
-            }
-        }
-        left -= n as u64;
-    }
-    Ok(match write_error {
-        Some(err) => Err(err),
-        None => Ok(()),
-    })
 }
 
 /// One line of the server's log on stdout, naming the client. Errors are
