@@ -125,7 +125,7 @@ impl Raw {
     /// True once the server has closed the connection (EOF within the deadline).
     pub fn closed_by_server(&mut self) -> bool {
         let mut rest = Vec::new();
-        matches!(self.reader.read_to_end(&mut rest), Ok(_)) && rest.is_empty()
+        self.reader.read_to_end(&mut rest).is_ok() && rest.is_empty()
     }
 
     /// `L`: the names.
