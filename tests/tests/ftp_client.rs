@@ -215,3 +215,47 @@ fn a_failed_download_leaves_no_partial_file() {
     assert_eq!(fs::read(cwd.path().join("data.bin")).unwrap(), b"old");
     assert_eq!(entries(cwd.path()), ["data.bin"]);
 }
+
+#[test]
+fn a_progress_bar_only_on_a_terminal() {
+    let content = pattern(6, 3 << 20);
+    let dir = library(&[("big.bin", &content), ("small.bin", b"small")]);
+    let server = start("threading", dir.path());
+    let cwd = tempfile::tempdir().unwrap();
+    // stdout is a pseudo-terminal here, as in a person's shell.
+    let on_terminal = |name: &str| -> String {
+        let pty = nix::pty::openpty(None, None).expect("a pseudo-terminal");
+        let mut child = Command::new(bin_path("ftp-client"))
+            .args([server.addr().as_str(), "get", name])
+            .current_dir(cwd.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(pty.slave))
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("ftp-client starts");
+        let mut master = fs::File::from(pty.master);
+        let reader = thread::spawn(move || {
+            let mut seen = Vec::new();
+            // Ends with EIO once the client, the last holder of the
+            // terminal's other end, has exited.
+            let _ = std::io::Read::read_to_end(&mut master, &mut seen);
+            String::from_utf8_lossy(&seen).into_owned()
+        });
+        let end = Instant::now() + Duration::from_secs(20);
+        while child.try_wait().unwrap().is_none() {
+            assert!(Instant::now() < end, "ftp-client did not finish");
+            thread::sleep(Duration::from_millis(10));
+        }
+        reader.join().unwrap()
+    };
+    let big = on_terminal("big.bin");
+    assert!(
+        big.contains("3.00 MiB"),
+        "a bar with the total size: {big:?}"
+    );
+    assert!(big.contains("downloaded big.bin"), "{big:?}");
+    let small = on_terminal("small.bin");
+    assert!(!small.contains("B/"), "no bar for 5 bytes: {small:?}");
+    assert!(small.contains("downloaded small.bin"), "{small:?}");
+    assert!(fs::read(cwd.path().join("big.bin")).unwrap() == content);
+}

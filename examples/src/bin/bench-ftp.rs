@@ -8,7 +8,9 @@
 //! 1. A plain socket copy of the test file (read 256 KiB, write, receiver
 //!    discards): the reference, what one loopback TCP connection carries.
 //! 2. Download (`G`): the server sends with sendfile; the client discards.
-//! 3. Upload (`P`): the client sends with sendfile; the server writes the
+//!    Next to it, a bare sendfile copy without server or protocol: on
+//!    loopback, sendfile itself is not faster than read/write.
+//! 3. Upload (`P`): the client sends as the plain copy does; the server writes the
 //!    library file (a hidden temporary file, renamed when complete). A plain
 //!    write of the same size to the library's file system is shown next to
 //!    it (the library is on tmpfs, `/dev/shm`, unless `--dir` says otherwise).
@@ -173,9 +175,10 @@ fn run(options: &Options) -> Result<(), String> {
     // The three transfers take turns, run after run, so that a busy moment
     // of the (shared) machine does not fall on one of them only.
     let server = Server::start(&library, "threading")?;
-    let (mut plain, mut download, mut upload, mut write) = (f64::MAX, f64::MAX, f64::MAX, f64::MAX);
+    let [mut plain, mut sendfile, mut download, mut upload, mut write] = [f64::MAX; 5];
     for _ in 0..options.runs {
         plain = plain.min(plain_copy(&source, size)?);
+        sendfile = sendfile.min(sendfile_copy(&source, size)?);
         download = download.min(download_once(&server.addr, size)?);
         upload = upload.min(upload_once(&server.addr, &library, &upload_source)?);
         write = write.min(local_write(&library, size)?);
@@ -197,6 +200,12 @@ fn run(options: &Options) -> Result<(), String> {
         "| plain socket copy, {} MiB | {:.0} MB/s | - | 1.00 | - |",
         options.size_mib,
         mbps(plain)
+    );
+    println!(
+        "| sendfile socket copy (no protocol) | {:.0} MB/s | {:.0} MB/s | {:.2} | - |",
+        mbps(sendfile),
+        mbps(plain),
+        plain / sendfile
     );
     println!(
         "| download (G, sendfile) | {:.0} MB/s | {:.0} MB/s | {:.2} | >= 0.90 {} |",
@@ -312,15 +321,7 @@ fn plain_copy(source: &Path, size: u64) -> Result<f64, String> {
     let source = source.to_path_buf();
     let sender = thread::spawn(move || -> std::io::Result<()> {
         let (mut socket, _) = listener.accept()?;
-        let mut file = File::open(source)?;
-        let mut buffer = vec![0u8; 256 * 1024];
-        loop {
-            let n = file.read(&mut buffer)?;
-            if n == 0 {
-                return Ok(());
-            }
-            socket.write_all(&buffer[..n])?;
-        }
+        write_file_to(&source, &mut socket)
     });
     let start = Instant::now();
     let stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
@@ -350,16 +351,66 @@ fn download_once(addr: &str, size: u64) -> Result<f64, String> {
     Ok(start.elapsed().as_secs_f64())
 }
 
-/// `P up.bin` from a local file with the client's `put`, then removes it.
+/// `P up.bin`, the file's bytes sent the same way as in the plain copy
+/// (read 256 KiB, write), so that only the receiving side differs.
 fn upload_once(addr: &str, library: &Path, source: &Path) -> Result<f64, String> {
+    let size = fs::metadata(source).map_err(|e| e.to_string())?.len();
     let start = Instant::now();
-    let mut session = Session::connect(addr)?;
-    session
-        .put(source, "up.bin")
-        .map_err(|f| f.message().to_string())?;
+    let mut stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    let mut reader = BufReader::new(stream.try_clone().map_err(|e| e.to_string())?);
+    let mut reply = || -> Result<String, String> {
+        let mut line = String::new();
+        reader.read_line(&mut line).map_err(|e| e.to_string())?;
+        Ok(line.trim_end().to_string())
+    };
+    stream
+        .write_all(format!("P {size} up.bin\n").as_bytes())
+        .map_err(|e| e.to_string())?;
+    if reply()? != "OK" {
+        return Err("the upload was refused".into());
+    }
+    write_file_to(source, &mut stream).map_err(|e| e.to_string())?;
+    let stored = reply()?;
     let took = start.elapsed().as_secs_f64();
-    let _ = session.quit();
+    if stored != "OK" {
+        return Err(format!("the upload failed: {stored}"));
+    }
     fs::remove_file(library.join("up.bin")).map_err(|e| e.to_string())?;
+    Ok(took)
+}
+
+/// The plain way to send a file: read 256 KiB, write it, until the end.
+fn write_file_to(source: &Path, socket: &mut TcpStream) -> std::io::Result<()> {
+    let mut file = File::open(source)?;
+    let mut buffer = vec![0u8; 256 * 1024];
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            return Ok(());
+        }
+        socket.write_all(&buffer[..n])?;
+    }
+}
+
+/// A second reference: the same loopback copy, sent with `sendfile(2)`
+/// and no protocol, to show what sendfile itself costs on loopback.
+fn sendfile_copy(source: &Path, size: u64) -> Result<f64, String> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let source = source.to_path_buf();
+    let sender = thread::spawn(move || -> std::io::Result<()> {
+        let (socket, _) = listener.accept()?;
+        let file = File::open(source)?;
+        examples::ftp::transfer::send_file(&socket, &file, size, |_| {})
+    });
+    let start = Instant::now();
+    let stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    discard(&stream, size)?;
+    let took = start.elapsed().as_secs_f64();
+    sender
+        .join()
+        .map_err(|_| "the sender panicked".to_string())?
+        .map_err(|e| e.to_string())?;
     Ok(took)
 }
 

@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::describe;
 use super::protocol::{DEFAULT_PORT, LineError, MAX_LINE, Reply, Request, name_problem, read_line};
@@ -286,7 +286,8 @@ impl Session {
         if !self.progress || size <= PROGRESS_THRESHOLD {
             return ProgressBar::hidden();
         }
-        let bar = ProgressBar::new(size);
+        // Drawn on stdout, the terminal the decision was made for.
+        let bar = ProgressBar::with_draw_target(Some(size), ProgressDrawTarget::stdout());
         if let Ok(style) =
             ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
         {

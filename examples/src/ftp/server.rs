@@ -163,7 +163,11 @@ impl FtpHandler {
         // it drops `upload`, which deletes the temporary file.
         let stored = match receive_file(&mut request.rfile, &request.wfile, upload.file(), size)? {
             Ok(()) => upload.finish(),
-            Err(err) => Err(format!("upload failed: {}", describe(&err))),
+            Err(err) => {
+                // Delete the temporary file before the client hears about it.
+                drop(upload);
+                Err(format!("upload failed: {}", describe(&err)))
+            }
         };
         match stored {
             Ok(()) => {
