@@ -375,3 +375,55 @@ fn a_silent_or_stuck_client_is_dropped_after_the_timeout() {
     );
     still_serves(&server, &["a.txt"]);
 }
+
+#[test]
+fn stale_temporary_files_of_a_killed_server_are_removed_at_start() {
+    let dir = library(&[("a.txt", b"a")]);
+    let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+    fs::File::create(dir.path().join(".upload-stale1"))
+        .unwrap()
+        .set_modified(two_hours_ago)
+        .unwrap();
+    fs::write(dir.path().join(".upload-fresh1"), b"maybe another server's").unwrap();
+    fs::File::create(dir.path().join(".other"))
+        .unwrap()
+        .set_modified(two_hours_ago)
+        .unwrap();
+    let server = start("threading", dir.path());
+    assert_eq!(entries(dir.path()), [".other", ".upload-fresh1", "a.txt"]);
+    still_serves(&server, &["a.txt"]);
+}
+
+#[test]
+fn ctrl_c_stops_the_server_even_with_clients_connected() {
+    for model in ["threading", "forking"] {
+        let dir = library(&[("a.txt", b"a")]);
+        let mut server = start(model, dir.path());
+        let mut idle = Raw::connect(&server.addr());
+        assert_eq!(
+            idle.list(),
+            ["a.txt"],
+            "{model}: the client is being served"
+        );
+        // The process group gets Ctrl+C from a terminal; here the server and
+        // its children get SIGINT one by one, as a terminal would send it.
+        server.signal(Signal::SIGINT);
+        if model == "forking" {
+            // Children keep the default SIGINT action: they stop at once.
+            let pgrep = Command::new("pgrep")
+                .args(["-P", &server.pid().to_string()])
+                .output()
+                .unwrap();
+            for pid in String::from_utf8_lossy(&pgrep.stdout).split_whitespace() {
+                let pid = nix::unistd::Pid::from_raw(pid.parse().unwrap());
+                let _ = nix::sys::signal::kill(pid, Signal::SIGINT);
+            }
+        }
+        let status = server.wait_exit(DEADLINE);
+        assert!(
+            status.is_some(),
+            "{model}: the server did not stop on SIGINT"
+        );
+        assert!(idle.closed_by_server(), "{model}: the client sees the end");
+    }
+}

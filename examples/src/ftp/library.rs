@@ -7,6 +7,7 @@ use std::fs::{self, File, OpenOptions, Permissions};
 use std::io;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use tempfile::NamedTempFile;
 
@@ -61,6 +62,33 @@ impl Library {
         }
         names.sort();
         Ok(names)
+    }
+
+    /// Deletes temporary upload files not modified for `age`: left behind
+    /// by a server that was killed mid-upload (a live upload writes
+    /// continuously, or is dropped after the connection timeout). Returns
+    /// how many were removed.
+    pub fn remove_stale_uploads(&self, age: Duration) -> usize {
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return 0;
+        };
+        let now = SystemTime::now();
+        let mut removed = 0;
+        for entry in entries.flatten() {
+            let is_upload = entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with(UPLOAD_PREFIX);
+            let stale = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|modified| now.duration_since(modified).unwrap_or_default() > age);
+            let regular = entry.file_type().is_ok_and(|t| t.is_file());
+            if is_upload && regular && stale && fs::remove_file(entry.path()).is_ok() {
+                removed += 1;
+            }
+        }
+        removed
     }
 
     /// Opens a file to send and returns it with its size.

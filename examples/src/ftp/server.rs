@@ -18,13 +18,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
-use framework::{Connection, RequestHandler, ServerOptions, StreamRequest, TcpTransport};
+use framework::{
+    Connection, RequestHandler, ServerOptions, StreamRequest, TcpTransport, ThreadingTcpServer,
+};
 
 use super::describe;
 use super::library::Library;
 use super::protocol::{DEFAULT_PORT, LineError, MAX_LINE, Reply, Request, read_line};
 use super::transfer::{receive_file, send_file};
-use crate::serving::{self, ModelArgs};
+use crate::serving::{self, Model, ModelArgs};
 
 /// Serve a directory to `ftp-client`s: list, download, upload.
 #[derive(Parser)]
@@ -221,14 +223,25 @@ fn run(args: &Args) -> io::Result<()> {
             ),
         )
     })?;
+    // Uploads cut short by a killed server (SIGKILL, a power cut) leave
+    // their hidden temporary files; any not written to for an hour is stale.
+    let removed = library.remove_stale_uploads(Duration::from_secs(3600));
+    if removed > 0 {
+        eprintln!("ftp-server: removed {removed} stale temporary upload file(s)");
+    }
     let what = format!("the file library {}", library.dir().display());
     let library = Arc::new(library);
     let timeout = (args.timeout > 0).then(|| Duration::from_secs(args.timeout));
-    serving::run::<TcpTransport, _, _, _>(
-        &args.model,
-        (args.bind.as_str(), args.port),
-        &ServerOptions::reuse_address(),
-        &what,
-        move || FtpHandler::new(Arc::clone(&library), timeout),
-    )
+    let factory = move || FtpHandler::new(Arc::clone(&library), timeout);
+    let address = (args.bind.as_str(), args.port);
+    let options = ServerOptions::reuse_address();
+    if args.model.model == Model::Threading {
+        // Like Python's ThreadingHTTPServer: Ctrl+C stops the server at once
+        // instead of waiting for every connected client to leave (an idle
+        // menu client could take up to --timeout).
+        let mut server = ThreadingTcpServer::bind_with(address, &options, factory)?;
+        server.mixin_mut().daemon_threads = true;
+        return serving::serve(server, &format!("{what}, threading"));
+    }
+    serving::run::<TcpTransport, _, _, _>(&args.model, address, &options, &what, factory)
 }
