@@ -54,3 +54,13 @@ bench-http *ARGS:
 [group('demo')]
 echo-server *ARGS:
     cargo echo-server {{ARGS}}
+
+# Demo: the FTP-style file server (serves DIR, default the current directory; port 8080).
+[group('demo')]
+ftp-server *ARGS:
+    cargo ftp-server {{ARGS}}
+
+# Demo: the FTP-style client (menu; or `ADDR list|get NAME|put PATH`).
+[group('demo')]
+ftp-client *ARGS:
+    cargo ftp-client {{ARGS}}

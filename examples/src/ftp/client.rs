@@ -339,11 +339,10 @@ pub const PROMPT: &str = "输入命令 (command): ";
 /// input. Refusals are printed and the loop goes on; a lost connection ends
 /// it with the error.
 pub fn interactive(
-    session: Session,
+    mut session: Session,
     input: impl BufRead,
     out: &mut impl Write,
 ) -> Result<(), Failure> {
-    let mut session = session;
     writeln!(out, "{MENU}").ok();
     let mut lines = input.lines();
     loop {
