@@ -59,6 +59,9 @@ fn ftp_whole_session() {
     t.send(b"P 0 empty.txt\n").unwrap();
     t.recv_line().unwrap();
     t.recv_line().unwrap();
+    t.note("a 0-byte file: OK 0 and no body");
+    t.send(b"G empty.txt\n").unwrap();
+    assert_eq!(reply_size(&t.recv_line().unwrap()), 0);
     t.note("a name that exists is refused before any byte is sent");
     t.send(b"P 3 hello.txt\n").unwrap();
     t.recv_line().unwrap();
