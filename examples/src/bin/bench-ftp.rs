@@ -126,7 +126,7 @@ impl Server {
         })
     }
 
-    /// A line of /proc/<pid>/status, in KiB (e.g. `VmHWM`, `VmRSS`).
+    /// A line of `/proc/<pid>/status`, in KiB (e.g. `VmHWM`, `VmRSS`).
     fn status_kib(&self, field: &str) -> Option<u64> {
         let status = fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
         let line = status.lines().find(|l| l.starts_with(field))?;
