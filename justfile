@@ -74,3 +74,13 @@ echo-server *ARGS:
 [group('demo')]
 http-server *ARGS:
     cargo http-server {{ARGS}}
+
+# Demo: the FTP-style file server (serves DIR, default the current directory; port 8080).
+[group('demo')]
+ftp-server *ARGS:
+    cargo ftp-server {{ARGS}}
+
+# Demo: the FTP-style client (menu; or `ADDR list|get NAME|put PATH`).
+[group('demo')]
+ftp-client *ARGS:
+    cargo ftp-client {{ARGS}}

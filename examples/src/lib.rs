@@ -7,6 +7,7 @@
 //! The shared pieces of that contract live here.
 
 pub mod echo;
+pub mod ftp;
 pub mod http;
 pub mod lesson_kit;
 pub mod multiplex;

@@ -117,3 +117,17 @@ fn http_server_announces_its_real_port_like_python() {
         );
     }
 }
+
+#[test]
+fn ftp_server_announces_its_real_port() {
+    let library = tempfile::tempdir().expect("a temporary directory");
+    let dir = library.path().to_str().expect("a UTF-8 path");
+    for model in ["threading", "forking", "sequential"] {
+        let line = first_line(
+            env!("CARGO_BIN_EXE_ftp-server"),
+            &["--directory", dir, "--model", model, "0"],
+        );
+        assert_serving_on_real_port(&line);
+        assert!(line.contains(model), "{line:?}");
+    }
+}

@@ -100,6 +100,25 @@ impl Transcript {
         Ok(got)
     }
 
+    /// Reads until the server closes the connection; records what came,
+    /// if anything, then `S: <EOF>` (no empty `S:` line when nothing came).
+    pub fn recv_eof(&mut self) -> io::Result<Vec<u8>> {
+        let mut got = Vec::new();
+        self.stream.read_to_end(&mut got)?;
+        if !got.is_empty() {
+            self.record("S", &got);
+        }
+        self.lines.push("S: <EOF>".to_string());
+        Ok(got)
+    }
+
+    /// Sends bytes too long to show, recorded as `C: <summary>`.
+    pub fn send_summarized(&mut self, bytes: &[u8], summary: &str) -> io::Result<()> {
+        self.stream.write_all(bytes)?;
+        self.lines.push(format!("C: <{summary}>"));
+        Ok(())
+    }
+
     /// Closes our sending half, recorded as `C: <EOF>`.
     pub fn shutdown_write(&mut self) -> io::Result<()> {
         self.stream.shutdown(std::net::Shutdown::Write)?;

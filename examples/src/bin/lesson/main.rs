@@ -163,6 +163,8 @@ fn program(name: &str) -> Option<fn(Vec<OsString>) -> ExitCode> {
         "daemon-demo" => l15_threads_and_gil::daemon::main,
         "trace-server" => |args| examples::own_handler::main(args),
         "http-server" => |args| examples::http::main(args),
+        "ftp-server" => |args| examples::ftp::server::main(args),
+        "ftp-client" => |args| examples::ftp::client::main(args),
         _ => return None,
     })
 }

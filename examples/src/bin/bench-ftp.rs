@@ -1,0 +1,468 @@
+//! bench-ftp (`cargo bench-ftp`, `just bench-ftp`): the FTP-style server
+//! against the loopback limit, measured in the same run.
+//!
+//! ```text
+//! bench-ftp [--size-mib N] [--runs N] [--clients N] [--dir DIR]
+//! ```
+//!
+//! 1. A plain socket copy of the test file (read 256 KiB, write, receiver
+//!    discards): the reference, what one loopback TCP connection carries.
+//! 2. Download (`G`): the server sends with sendfile; the client discards.
+//!    Next to it, a bare sendfile copy without server or protocol: on
+//!    loopback, sendfile itself is not faster than read/write.
+//! 3. Upload (`P`): the client sends as the plain copy does; the server writes the
+//!    library file (a hidden temporary file, renamed when complete). A plain
+//!    write of the same size to the library's file system is shown next to
+//!    it (the library is on tmpfs, `/dev/shm`, unless `--dir` says otherwise).
+//! 4. N clients at once that connect, list and quit: total time
+//!    (threading and forking servers).
+//! 5. The threading server's peak RSS with N idle clients connected.
+//!
+//! Each transfer runs `--runs` times; the best run is reported. The server
+//! is this same executable run as `bench-ftp __server ...`, so that a plain
+//! `cargo run --bin bench-ftp` builds everything the benchmark needs.
+
+use std::fs::{self, File};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::Instant;
+
+use examples::ftp::client::Session;
+
+const MIB: u64 = 1024 * 1024;
+
+struct Options {
+    size_mib: u64,
+    runs: usize,
+    clients: usize,
+    dir: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|a| a == "__server") {
+        // The server under test, in its own process (for RSS, and for fork).
+        let mut server_args = vec![std::ffi::OsString::from("ftp-server")];
+        server_args.extend(args[2..].iter().cloned());
+        return examples::ftp::server::main(server_args);
+    }
+    let options = match parse_options(&args[1..]) {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("bench-ftp: {message}");
+            eprintln!("usage: bench-ftp [--size-mib N] [--runs N] [--clients N] [--dir DIR]");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("bench-ftp: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn parse_options(args: &[std::ffi::OsString]) -> Result<Options, String> {
+    let mut options = Options {
+        size_mib: 1024,
+        runs: 5,
+        clients: 300,
+        dir: None,
+    };
+    let mut args = args.iter().map(|a| a.to_string_lossy().into_owned());
+    while let Some(flag) = args.next() {
+        let mut value = || args.next().ok_or(format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--size-mib" => options.size_mib = number(&value()?)?,
+            "--runs" => options.runs = number(&value()?)?.max(1) as usize,
+            "--clients" => options.clients = number(&value()?)? as usize,
+            "--dir" => options.dir = Some(PathBuf::from(value()?)),
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(options)
+}
+
+fn number(text: &str) -> Result<u64, String> {
+    text.parse().map_err(|_| format!("not a number: {text:?}"))
+}
+
+/// A server started as a child process, killed when dropped.
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Server {
+    fn start(library: &Path, model: &str) -> Result<Server, String> {
+        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        let mut child = Command::new(exe)
+            .args(["__server", "--model", model, "--max-children", "400"])
+            .arg("--directory")
+            .arg(library)
+            .arg("0")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("cannot start the server: {e}"))?;
+        let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();
+        let first = lines.next().and_then(Result::ok).unwrap_or_default();
+        let port = first
+            .split(" port ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|port| port.parse::<u16>().ok())
+            .ok_or_else(|| format!("no Serving line from the server: {first:?}"))?;
+        // Keep reading the request log, so that the server never blocks on it.
+        thread::spawn(move || lines.for_each(drop));
+        Ok(Server {
+            child,
+            addr: format!("127.0.0.1:{port}"),
+        })
+    }
+
+    /// A line of `/proc/<pid>/status`, in KiB (e.g. `VmHWM`, `VmRSS`).
+    fn status_kib(&self, field: &str) -> Option<u64> {
+        let status = fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let line = status.lines().find(|l| l.starts_with(field))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn run(options: &Options) -> Result<(), String> {
+    // tmpfs by default: the figures are about the server and the network
+    // path, not the disk (on a virtual disk, writing 1 GiB can be the slowest
+    // part by far; `--dir` measures another place, and the table shows the
+    // plain write speed of wherever the library is).
+    let shm = Path::new("/dev/shm");
+    let base = match &options.dir {
+        Some(dir) => tempfile::tempdir_in(dir),
+        None if shm.is_dir() => tempfile::tempdir_in(shm),
+        None => tempfile::tempdir(),
+    }
+    .map_err(|e| format!("cannot make a temporary directory: {e}"))?;
+    let library = base.path().join("library");
+    fs::create_dir(&library).map_err(|e| e.to_string())?;
+    let size = options.size_mib * MIB;
+    let source = library.join("big.bin");
+    println!(
+        "bench-ftp: {} MiB file in {}, best of {} runs; {} clients",
+        options.size_mib,
+        base.path().display(),
+        options.runs,
+        options.clients
+    );
+    make_file(&source, size).map_err(|e| format!("cannot write the test file: {e}"))?;
+    let upload_source = base.path().join("upload.bin");
+    fs::hard_link(&source, &upload_source).map_err(|e| e.to_string())?;
+
+    // The RSS figure first, on a fresh server, so that the transfers below
+    // (and their buffers) do not count in its peak.
+    let idle = idle_rss(&library, options.clients)?;
+
+    // The three transfers take turns, run after run, so that a busy moment
+    // of the (shared) machine does not fall on one of them only.
+    let server = Server::start(&library, "threading")?;
+    let [mut plain, mut sendfile, mut download, mut upload, mut write] = [f64::MAX; 5];
+    for _ in 0..options.runs {
+        plain = plain.min(plain_copy(&source, size)?);
+        sendfile = sendfile.min(sendfile_copy(&source, size)?);
+        download = download.min(download_once(&server.addr, size)?);
+        upload = upload.min(upload_once(&server.addr, &library, &upload_source)?);
+        write = write.min(local_write(&library, size)?);
+    }
+    drop(server);
+
+    let mut crowd = Vec::new();
+    for model in ["threading", "forking"] {
+        let server = Server::start(&library, model)?;
+        let took = many_lists(&server.addr, options.clients)?;
+        crowd.push((model, took));
+    }
+
+    let mbps = |secs: f64| size as f64 / secs / 1e6;
+    println!();
+    println!("| measurement | result | reference | ratio | target |");
+    println!("|---|---|---|---|---|");
+    println!(
+        "| plain socket copy, {} MiB | {:.0} MB/s | - | 1.00 | - |",
+        options.size_mib,
+        mbps(plain)
+    );
+    println!(
+        "| sendfile socket copy (no protocol) | {:.0} MB/s | {:.0} MB/s | {:.2} | - |",
+        mbps(sendfile),
+        mbps(plain),
+        plain / sendfile
+    );
+    println!(
+        "| download (G, sendfile) | {:.0} MB/s | {:.0} MB/s | {:.2} | >= 0.90 {} |",
+        mbps(download),
+        mbps(plain),
+        plain / download,
+        verdict(plain / download >= 0.9)
+    );
+    println!(
+        "| plain file write to the library's file system | {:.0} MB/s | - | - | - |",
+        mbps(write)
+    );
+    println!(
+        "| upload (P, temp file + rename) | {:.0} MB/s | {:.0} MB/s | {:.2} | >= 0.80 {} |",
+        mbps(upload),
+        mbps(plain),
+        plain / upload,
+        verdict(plain / upload >= 0.8)
+    );
+    for (model, took) in &crowd {
+        let target = if *model == "threading" {
+            format!("< 1 s {}", verdict(*took < 1.0))
+        } else {
+            "-".to_string()
+        };
+        println!(
+            "| {} clients connect+list+quit at once, {model} | {:.3} s | - | - | {target} |",
+            options.clients, took
+        );
+    }
+    println!(
+        "| threading server RSS, idle (no client) | {:.1} MiB | - | - | - |",
+        idle.0 as f64 / 1024.0
+    );
+    println!(
+        "| threading server peak RSS (VmHWM), {} idle clients | {:.1} MiB | - | - | <= 16 MiB {} |",
+        options.clients,
+        idle.1 as f64 / 1024.0,
+        verdict(idle.1 <= 16 * 1024)
+    );
+    println!(
+        "| threading server RSS (VmRSS), {} idle clients | {:.1} MiB | - | - | - |",
+        options.clients,
+        idle.2 as f64 / 1024.0
+    );
+    println!("\n(loopback on a shared machine: figures vary by +-15% or more between runs)");
+    Ok(())
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "(met)" } else { "(NOT met)" }
+}
+
+/// Writes `size` bytes of a non-repeating-looking pattern, 1 MiB at a time.
+fn make_file(path: &Path, size: u64) -> std::io::Result<()> {
+    let mut file = File::create(path)?;
+    let mut chunk = vec![0u8; MIB as usize];
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut written = 0;
+    while written < size {
+        for byte in chunk.iter_mut() {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            *byte = state as u8;
+        }
+        let n = chunk.len().min((size - written) as usize);
+        file.write_all(&chunk[..n])?;
+        written += n as u64;
+    }
+    file.sync_all()
+}
+
+/// The second reference: writing the same amount to a new file in the
+/// library's directory (256 KiB writes), which an upload must also do.
+fn local_write(library: &Path, size: u64) -> Result<f64, String> {
+    let path = library.join(".write-test");
+    let chunk = vec![7u8; 256 * 1024];
+    let start = Instant::now();
+    let mut file = File::create(&path).map_err(|e| e.to_string())?;
+    let mut written = 0;
+    while written < size {
+        let n = chunk.len().min((size - written) as usize);
+        file.write_all(&chunk[..n]).map_err(|e| e.to_string())?;
+        written += n as u64;
+    }
+    drop(file);
+    let took = start.elapsed().as_secs_f64();
+    fs::remove_file(&path).map_err(|e| e.to_string())?;
+    Ok(took)
+}
+
+/// Reads `size` bytes from `reader` and throws them away.
+fn discard(mut reader: impl Read, size: u64) -> Result<(), String> {
+    let mut buffer = vec![0u8; 256 * 1024];
+    let mut left = size;
+    while left > 0 {
+        let want = buffer.len().min(left as usize);
+        match reader.read(&mut buffer[..want]) {
+            Ok(0) => return Err(format!("stream ended {left} bytes early")),
+            Ok(n) => left -= n as u64,
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    Ok(())
+}
+
+/// The reference: the file through one loopback connection with plain
+/// read/write calls, no protocol and no server.
+fn plain_copy(source: &Path, size: u64) -> Result<f64, String> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let source = source.to_path_buf();
+    let sender = thread::spawn(move || -> std::io::Result<()> {
+        let (mut socket, _) = listener.accept()?;
+        write_file_to(&source, &mut socket)
+    });
+    let start = Instant::now();
+    let stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    discard(&stream, size)?;
+    let took = start.elapsed().as_secs_f64();
+    sender
+        .join()
+        .map_err(|_| "the sender panicked".to_string())?
+        .map_err(|e| e.to_string())?;
+    Ok(took)
+}
+
+/// `G big.bin`, the body read and thrown away.
+fn download_once(addr: &str, size: u64) -> Result<f64, String> {
+    let start = Instant::now();
+    let mut stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    stream
+        .write_all(b"G big.bin\n")
+        .map_err(|e| e.to_string())?;
+    let mut reader = BufReader::new(&stream);
+    let mut header = String::new();
+    reader.read_line(&mut header).map_err(|e| e.to_string())?;
+    if header.trim_end() != format!("OK {size}") {
+        return Err(format!("unexpected reply {header:?}"));
+    }
+    discard(reader, size)?;
+    Ok(start.elapsed().as_secs_f64())
+}
+
+/// `P up.bin`, the file's bytes sent the same way as in the plain copy
+/// (read 256 KiB, write), so that only the receiving side differs.
+fn upload_once(addr: &str, library: &Path, source: &Path) -> Result<f64, String> {
+    let size = fs::metadata(source).map_err(|e| e.to_string())?.len();
+    let start = Instant::now();
+    let mut stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    let mut reader = BufReader::new(stream.try_clone().map_err(|e| e.to_string())?);
+    let mut reply = || -> Result<String, String> {
+        let mut line = String::new();
+        reader.read_line(&mut line).map_err(|e| e.to_string())?;
+        Ok(line.trim_end().to_string())
+    };
+    stream
+        .write_all(format!("P {size} up.bin\n").as_bytes())
+        .map_err(|e| e.to_string())?;
+    if reply()? != "OK" {
+        return Err("the upload was refused".into());
+    }
+    write_file_to(source, &mut stream).map_err(|e| e.to_string())?;
+    let stored = reply()?;
+    let took = start.elapsed().as_secs_f64();
+    if stored != "OK" {
+        return Err(format!("the upload failed: {stored}"));
+    }
+    fs::remove_file(library.join("up.bin")).map_err(|e| e.to_string())?;
+    Ok(took)
+}
+
+/// The plain way to send a file: read 256 KiB, write it, until the end.
+fn write_file_to(source: &Path, socket: &mut TcpStream) -> std::io::Result<()> {
+    let mut file = File::open(source)?;
+    let mut buffer = vec![0u8; 256 * 1024];
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            return Ok(());
+        }
+        socket.write_all(&buffer[..n])?;
+    }
+}
+
+/// A second reference: the same loopback copy, sent with `sendfile(2)`
+/// and no protocol, to show what sendfile itself costs on loopback.
+fn sendfile_copy(source: &Path, size: u64) -> Result<f64, String> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let source = source.to_path_buf();
+    let sender = thread::spawn(move || -> std::io::Result<()> {
+        let (socket, _) = listener.accept()?;
+        let file = File::open(source)?;
+        examples::ftp::transfer::send_file(&socket, &file, size, |_| {})
+    });
+    let start = Instant::now();
+    let stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    discard(&stream, size)?;
+    let took = start.elapsed().as_secs_f64();
+    sender
+        .join()
+        .map_err(|_| "the sender panicked".to_string())?
+        .map_err(|e| e.to_string())?;
+    Ok(took)
+}
+
+/// `clients` threads that each connect, list and quit, started together.
+fn many_lists(addr: &str, clients: usize) -> Result<f64, String> {
+    let barrier = Arc::new(Barrier::new(clients + 1));
+    let workers: Vec<_> = (0..clients)
+        .map(|_| {
+            let barrier = Arc::clone(&barrier);
+            let addr = addr.to_string();
+            thread::spawn(move || -> Result<(), String> {
+                barrier.wait();
+                let mut session = Session::connect(&addr)?;
+                session.list().map_err(|f| f.message().to_string())?;
+                session.quit().map_err(|f| f.message().to_string())
+            })
+        })
+        .collect();
+    barrier.wait();
+    let start = Instant::now();
+    for worker in workers {
+        worker
+            .join()
+            .map_err(|_| "a client panicked".to_string())??;
+    }
+    Ok(start.elapsed().as_secs_f64())
+}
+
+/// A fresh threading server: RSS with no client, then peak and current RSS
+/// (KiB) with `clients` connected clients that have each listed once and
+/// then sit idle.
+fn idle_rss(library: &Path, clients: usize) -> Result<(u64, u64, u64), String> {
+    let server = Server::start(library, "threading")?;
+    let before = server.status_kib("VmRSS:").unwrap_or(0);
+    let mut idle = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        let mut stream = TcpStream::connect(&server.addr).map_err(|e| e.to_string())?;
+        // One request each, so that every connection has its thread running.
+        stream.write_all(b"L\n").map_err(|e| e.to_string())?;
+        let mut reader = BufReader::new(stream.try_clone().map_err(|e| e.to_string())?);
+        let mut header = String::new();
+        reader.read_line(&mut header).map_err(|e| e.to_string())?;
+        let size = header
+            .trim_end()
+            .strip_prefix("OK ")
+            .and_then(|s| s.parse().ok())
+            .ok_or(format!("unexpected reply {header:?}"))?;
+        discard(reader, size)?;
+        idle.push(stream);
+    }
+    let peak = server.status_kib("VmHWM:").unwrap_or(0);
+    let now = server.status_kib("VmRSS:").unwrap_or(0);
+    drop(idle);
+    Ok((before, peak, now))
+}

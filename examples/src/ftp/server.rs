@@ -1,0 +1,247 @@
+//! The FTP-style file server: a request handler on the framework.
+//!
+//! ```text
+//! ftp-server [--bind ADDR] [--directory DIR] [--model threading|forking|sequential]
+//!            [--max-children N] [--timeout SECS] [PORT]
+//! ```
+//!
+//! One connection is one client session: the handler reads request lines
+//! until `Q` or until the client goes away, answering each one. The
+//! concurrency (a thread or a child process per client) is the framework's
+//! business, chosen with `--model`; this file only knows one client.
+
+use std::io::{self, Write};
+use std::net::Shutdown;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+use framework::{
+    Connection, RequestHandler, ServerOptions, StreamRequest, TcpTransport, ThreadingTcpServer,
+};
+
+use super::describe;
+use super::library::Library;
+use super::protocol::{DEFAULT_PORT, LineError, MAX_LINE, Reply, Request, read_line};
+use super::transfer::{receive_file, send_file};
+use crate::serving::{self, Model, ModelArgs};
+
+/// Serve a directory to `ftp-client`s: list, download, upload.
+#[derive(Parser)]
+#[command(name = "ftp-server", version)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: String,
+    /// The library: the directory whose files are served.
+    #[arg(long, default_value = ".")]
+    directory: PathBuf,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// Seconds a client may stay silent (or not read) before it is dropped.
+    #[arg(long, default_value_t = 60)]
+    timeout: u64,
+    /// Port to listen on (0 picks a free one).
+    #[arg(default_value_t = DEFAULT_PORT)]
+    port: u16,
+}
+
+/// Serves one client: a session of requests on one connection.
+pub struct FtpHandler {
+    library: Arc<Library>,
+    timeout: Option<Duration>,
+}
+
+impl FtpHandler {
+    /// A handler serving `library`; a client silent for longer than
+    /// `timeout` is disconnected (`None`: never).
+    pub fn new(library: Arc<Library>, timeout: Option<Duration>) -> FtpHandler {
+        FtpHandler { library, timeout }
+    }
+}
+
+impl RequestHandler<StreamRequest> for FtpHandler {
+    fn setup(&mut self, request: &mut StreamRequest) -> io::Result<()> {
+        // Without a timeout, a client that connects and says nothing would
+        // hold its thread (or process) forever.
+        request.set_timeout(self.timeout)?;
+        // Replies are small writes followed by more writes (a header, then
+        // the file); Nagle's algorithm would hold the second one back until
+        // the client acknowledges the first, up to 40 ms each time.
+        request.set_nodelay(true)
+    }
+
+    fn handle(&mut self, request: &mut StreamRequest) -> io::Result<()> {
+        // Network failures (a reset, a timeout, a client that vanished
+        // mid-upload) are part of a server's normal life: log one line and
+        // end the session, instead of an error report.
+        if let Err(err) = self.session(request) {
+            log(request, &format!("session ended: {}", describe(&err)));
+        }
+        Ok(())
+    }
+}
+
+impl FtpHandler {
+    /// Answers requests until `Q` or the end of the connection.
+    fn session(&self, request: &mut StreamRequest) -> io::Result<()> {
+        loop {
+            let line = match read_line(&mut request.rfile, MAX_LINE) {
+                Ok(Some(line)) => line,
+                // The client closed the connection: the same as `Q`.
+                Ok(None) => return Ok(()),
+                Err(LineError::TooLong) => {
+                    // We cannot find where the next request starts: say why
+                    // and hang up.
+                    let reason = format!("bad request: line longer than {MAX_LINE} bytes");
+                    log(request, &reason);
+                    return send_reply(&request.wfile, &Reply::Refused(reason));
+                }
+                Err(LineError::Truncated) => {
+                    log(request, "closed in the middle of a request");
+                    return Ok(());
+                }
+                Err(LineError::Io(err)) => return Err(err),
+            };
+            let what = String::from_utf8_lossy(&line).escape_debug().to_string();
+            let reply = match Request::parse(&line) {
+                Ok(Request::List) => self.list(request)?,
+                Ok(Request::Get(name)) => self.get(request, &name)?,
+                Ok(Request::Put { size, name }) => self.put(request, size, &name)?,
+                Ok(Request::Quit) => {
+                    log(request, "Q: goodbye");
+                    return Ok(());
+                }
+                Err(reason) => {
+                    send_reply(&request.wfile, &Reply::Refused(reason.clone()))?;
+                    reason
+                }
+            };
+            log(request, &format!("{what}: {reply}"));
+        }
+    }
+
+    /// `L`: `OK size` and the names, each followed by LF, in one write.
+    fn list(&self, request: &StreamRequest) -> io::Result<String> {
+        let names = match self.library.list() {
+            Ok(names) => names,
+            Err(err) => return refuse(request, format!("cannot list: {}", describe(&err))),
+        };
+        let body: String = names.iter().map(|name| format!("{name}\n")).collect();
+        let mut message = format!("{}\n", Reply::Ok(Some(body.len() as u64))).into_bytes();
+        message.extend_from_slice(body.as_bytes());
+        (&request.wfile).write_all(&message)?;
+        Ok(format!("OK, {} files", names.len()))
+    }
+
+    /// `G name`: `OK size`, then exactly `size` bytes of the file.
+    fn get(&self, request: &StreamRequest, name: &str) -> io::Result<String> {
+        let (file, size) = match self.library.open_file(name) {
+            Ok(found) => found,
+            Err(reason) => return refuse(request, reason),
+        };
+        send_reply(&request.wfile, &Reply::Ok(Some(size)))?;
+        if let Err(err) = send_file(&request.wfile, &file, size, |_| {}) {
+            // The body cannot be completed: hang up, so the client sees a
+            // short body rather than the next reply taken for file bytes.
+            let _ = request.wfile.shutdown(Shutdown::Both);
+            return Err(err);
+        }
+        Ok(format!("OK, sent {size} bytes"))
+    }
+
+    /// `P size name`: `OK` (go ahead) or a reason; after `OK` the client
+    /// sends exactly `size` bytes, and a second reply says whether the file
+    /// was stored.
+    fn put(&self, request: &mut StreamRequest, size: u64, name: &str) -> io::Result<String> {
+        let mut upload = match self.library.begin_upload(name, size) {
+            Ok(upload) => upload,
+            Err(reason) => return refuse(request, reason),
+        };
+        send_reply(&request.wfile, &Reply::Ok(None))?;
+        // An error here is the connection's (the client is gone): returning
+        // it drops `upload`, which deletes the temporary file.
+        let stored = match receive_file(&mut request.rfile, &request.wfile, upload.file(), size)? {
+            Ok(()) => upload.finish(),
+            Err(err) => {
+                // Delete the temporary file before the client hears about it.
+                drop(upload);
+                Err(format!("upload failed: {}", describe(&err)))
+            }
+        };
+        match stored {
+            Ok(()) => {
+                send_reply(&request.wfile, &Reply::Ok(None))?;
+                Ok(format!("OK, stored {size} bytes"))
+            }
+            Err(reason) => refuse(request, reason),
+        }
+    }
+}
+
+/// Sends a reason and returns it for the log.
+fn refuse(request: &StreamRequest, reason: String) -> io::Result<String> {
+    send_reply(&request.wfile, &Reply::Refused(reason.clone()))?;
+    Ok(reason)
+}
+
+/// Writes one reply line.
+fn send_reply(connection: &Connection, reply: &Reply) -> io::Result<()> {
+    let mut out = connection;
+    out.write_all(format!("{reply}\n").as_bytes())
+}
+
+/// One line of the server's log on stdout, naming the client. Errors are
+/// ignored: a server must not die because nobody reads its log.
+fn log(request: &StreamRequest, text: &str) {
+    let _ = writeln!(io::stdout().lock(), "{} {text}", request.client_address);
+}
+
+/// The whole `ftp-server` program: parses `args` (the first is the program
+/// name) and serves until Ctrl+C.
+pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
+    let args = Args::parse_from(args);
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("ftp-server: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> io::Result<()> {
+    let library = Library::open(&args.directory).map_err(|err| {
+        io::Error::new(
+            err.kind(),
+            format!(
+                "cannot serve {}: {}",
+                args.directory.display(),
+                describe(&err)
+            ),
+        )
+    })?;
+    // Uploads cut short by a killed server (SIGKILL, a power cut) leave
+    // their hidden temporary files; any not written to for an hour is stale.
+    let removed = library.remove_stale_uploads(Duration::from_secs(3600));
+    if removed > 0 {
+        eprintln!("ftp-server: removed {removed} stale temporary upload file(s)");
+    }
+    let what = format!("the file library {}", library.dir().display());
+    let library = Arc::new(library);
+    let timeout = (args.timeout > 0).then(|| Duration::from_secs(args.timeout));
+    let factory = move || FtpHandler::new(Arc::clone(&library), timeout);
+    let address = (args.bind.as_str(), args.port);
+    let options = ServerOptions::reuse_address();
+    if args.model.model == Model::Threading {
+        // Like Python's ThreadingHTTPServer: Ctrl+C stops the server at once
+        // instead of waiting for every connected client to leave (an idle
+        // menu client could take up to --timeout).
+        let mut server = ThreadingTcpServer::bind_with(address, &options, factory)?;
+        server.mixin_mut().daemon_threads = true;
+        return serving::serve(server, &format!("{what}, threading"));
+    }
+    serving::run::<TcpTransport, _, _, _>(&args.model, address, &options, &what, factory)
+}
