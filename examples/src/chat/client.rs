@@ -67,17 +67,18 @@ fn run(args: &Args) -> Result<(), String> {
     };
     let server = resolve(&addr_text)?;
     let socket = connect(server).map_err(|e| format!("cannot open a socket: {e}"))?;
-    join(&socket, &name, server)?;
-    println!("joined the chat room at {server} as {name}; type a line to talk, quit to leave");
-
     let (events, inbox) = mpsc::channel();
-    spawn_receiver(&socket, events.clone()).map_err(|e| e.to_string())?;
-    spawn_keyboard(events.clone()).map_err(|e| e.to_string())?;
-    // Ctrl+C leaves politely (sends Q) instead of vanishing until the timeout.
-    let interrupt = events;
+    // Ctrl+C leaves politely (sends Q) instead of vanishing until the
+    // server's timeout. Installed before joining, so that no Ctrl+C after
+    // the "joined" line can kill the client without a Q.
+    let interrupt = events.clone();
     let _ = ctrlc::set_handler(move || {
         let _ = interrupt.send(Event::Interrupt);
     });
+    join(&socket, &name, server)?;
+    println!("joined the chat room at {server} as {name}; type a line to talk, quit to leave");
+    spawn_receiver(&socket, events.clone()).map_err(|e| e.to_string())?;
+    spawn_keyboard(events).map_err(|e| e.to_string())?;
 
     let heartbeat = Duration::from_secs_f64(args.heartbeat);
     let mut last_sent = Instant::now();

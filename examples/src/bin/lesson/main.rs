@@ -145,6 +145,10 @@ const LESSONS: &[Lesson] = &[
 fn program(name: &str) -> Option<fn(Vec<OsString>) -> ExitCode> {
     Some(match name {
         "echo-server" => |args| examples::echo::main(args),
+        "chat-server" => |args| examples::chat::server::main(args),
+        "chat-client" => |args| examples::chat::client::main(args),
+        "broadcast-send" => |args| examples::broadcast::send::main(args),
+        "broadcast-recv" => |args| examples::broadcast::recv::main(args),
         _ => return None,
     })
 }
