@@ -37,8 +37,10 @@ pub struct Settings {
     pub queue: usize,
     /// TCP: how long one write to a member may block before it is disconnected.
     pub write_timeout: Duration,
-    /// Log joins and leaves but not every message (for benchmarks).
+    /// Log joins and leaves but not every message.
     pub quiet: bool,
+    /// Print no log at all (for benchmarks that run the server in-process).
+    pub silent: bool,
 }
 
 impl Default for Settings {
@@ -48,6 +50,16 @@ impl Default for Settings {
             queue: 256,
             write_timeout: Duration::from_secs(10),
             quiet: false,
+            silent: false,
+        }
+    }
+}
+
+impl Settings {
+    /// Prints one line of the server's log, unless silent.
+    fn log(&self, line: &str) {
+        if !self.silent {
+            log(line);
         }
     }
 }

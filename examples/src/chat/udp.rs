@@ -24,8 +24,8 @@ use framework::{
 };
 use parking_lot::Mutex;
 
+use super::Settings;
 use super::protocol::{self, Departure, MAX_MESSAGE, Refusal, Request};
-use super::{Settings, log};
 
 /// One member: the name it chose and the address it speaks from.
 #[derive(Debug, Clone)]
@@ -66,7 +66,7 @@ impl UdpRoom {
         match self.dispatch(from, packet) {
             Ok(reply) => reply.map(str::to_string),
             Err(refusal) => {
-                log(&format!("! {from}: {refusal}"));
+                self.settings.log(&format!("! {from}: {refusal}"));
                 Some(protocol::error_line(&refusal))
             }
         }
@@ -85,7 +85,7 @@ impl UdpRoom {
                 identify(&members, from, name)?;
                 protocol::check_text(text)?;
                 if !self.settings.quiet {
-                    log(&protocol::message_line(name, text));
+                    self.settings.log(&protocol::message_line(name, text));
                 }
                 self.send_to_all(&members, Some(from), &protocol::message_line(name, text));
                 Ok(None)
@@ -127,7 +127,7 @@ impl UdpRoom {
             address: from,
             last_seen: Instant::now(),
         });
-        log(&format!("+ {name} joined from {from}"));
+        self.settings.log(&format!("+ {name} joined from {from}"));
         Ok(Some("OK"))
     }
 
@@ -151,7 +151,8 @@ impl UdpRoom {
         let members = self.members.lock();
         let line = protocol::message_line(protocol::ADMIN, text);
         self.send_to_all(&members, None, &line);
-        log(&format!("{line} (to {} members)", members.len()));
+        self.settings
+            .log(&format!("{line} (to {} members)", members.len()));
     }
 
     /// Tells every member that the server stops, sends each an `EXIT` (so
@@ -176,7 +177,7 @@ impl UdpRoom {
     fn announce_departure(&self, others: &[Member], member: &Member, why: Departure) {
         let notice = protocol::left_notice(&member.name, why);
         self.send_to_all(others, None, &notice);
-        log(&notice);
+        self.settings.log(&notice);
     }
 
     /// Sends `line` to every member except the one at `except`.
