@@ -130,6 +130,10 @@ fn member_that_never_reads_is_disconnected_and_others_keep_receiving() {
         .unwrap();
     let mut sleeper: TcpStream = socket.into();
     sleeper.write_all(b"sleeper\n").unwrap();
+    // Its join must come first, or bob would see it as a notice.
+    server
+        .wait_for_line("+ sleeper joined", Duration::from_secs(10))
+        .expect("the sleeper joins");
 
     let mut alice = join(&addr, "alice", &mut log);
     let mut bob = join(&addr, "bob", &mut log);
@@ -218,4 +222,26 @@ fn join(addr: &str, name: &str, log: &mut Recorder) -> TcpMember {
     assert_eq!(member.read_line(), "OK\n");
     assert!(member.read_line().starts_with("* welcome"));
     member
+}
+
+#[test]
+fn ctrl_c_says_goodbye_and_the_server_exits() {
+    let mut server = ServerProcess::start("chat-server", &["--tcp", "0"]);
+    let addr = server.addr();
+    let mut log = Recorder::default();
+    let mut alice = join(&addr, "alice", &mut log);
+    // A second connection still at the name prompt: its handler thread is
+    // blocked in read, and must not keep the server from exiting.
+    let mut shy = TcpMember::connect("shy", &addr);
+    assert_eq!(shy.read_line(), "Please enter your name:\n");
+
+    server.signal(nix::sys::signal::Signal::SIGINT);
+    assert_eq!(alice.read_line(), "* the server is shutting down\n");
+    assert_eq!(alice.read_line(), "EXIT\n");
+    assert_eq!(alice.read_line(), "", "then the end of the stream");
+    assert_eq!(shy.read_line(), "", "the waiting connection is closed too");
+    let status = server
+        .wait_exit(Duration::from_secs(10))
+        .expect("the server exits within 10 s");
+    assert!(status.success(), "{status:?}");
 }

@@ -41,11 +41,11 @@ fn udp_room() -> LessonResult {
     heading("The course's chat room over UDP");
     say("chat-server keeps {address -> name} and relays text datagrams: L name joins,");
     say("C name text talks, Q name leaves (the reply EXIT ends the client).");
-    say("The server drops members silent for 1.5 s here; the clients beat every 0.5 s.");
-    let mut server = Program::server("server", "chat-server", &["--timeout", "1.5", "0"])?;
+    say("The server drops members silent for 2 s here; the clients beat every 0.4 s.");
+    let mut server = Program::server("server", "chat-server", &["--timeout", "2", "0"])?;
     let addr = format!("127.0.0.1:{}", server.port);
     let client =
-        |name: &str| Program::start(name, "chat-client", &["--heartbeat", "0.5", &addr, name]);
+        |name: &str| Program::start(name, "chat-client", &["--heartbeat", "0.4", &addr, name]);
     let mut alice = client("alice")?;
     expect(&alice, "joined the chat room")?;
     let mut bob = client("bob")?;
