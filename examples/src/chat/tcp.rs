@@ -24,8 +24,8 @@ use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::thread::{self, JoinHandle};
 
 use framework::{
-    Address, Connection, RequestHandler, Server, ServerHandle, ServerOptions, StreamRequest,
-    TcpTransport, ThreadingMixIn,
+    Address, Connection, RequestHandler, ServerHandle, ServerOptions, StreamRequest,
+    ThreadingTcpServer,
 };
 use parking_lot::Mutex;
 
@@ -438,7 +438,7 @@ type Factory = Box<dyn Fn() -> TcpChatHandler + Send + Sync>;
 
 /// A bound TCP chat server and its room.
 pub struct TcpChat {
-    server: Server<TcpTransport, ThreadingMixIn, Factory>,
+    server: ThreadingTcpServer<Factory>,
     room: Arc<TcpRoom>,
 }
 
@@ -451,7 +451,8 @@ impl TcpChat {
             room: Arc::clone(&for_handlers),
             id: 0,
         });
-        let server = Server::bind_with(address, &ServerOptions::reuse_address(), factory)?;
+        let server =
+            ThreadingTcpServer::bind_with(address, &ServerOptions::reuse_address(), factory)?;
         Ok(TcpChat { server, room })
     }
 

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use framework::{
     Bind, DatagramRequest, RequestHandler, Sequential, Server, ServerHandle, ServerOptions,
-    UdpTransport,
+    UdpServer, UdpTransport,
 };
 use parking_lot::Mutex;
 
@@ -234,7 +234,7 @@ type Factory = Box<dyn Fn() -> UdpChatHandler + Send + Sync>;
 
 /// A bound UDP chat server and its room.
 pub struct UdpChat {
-    server: Server<UdpTransport, Sequential, Factory>,
+    server: UdpServer<Factory>,
     room: Arc<UdpRoom>,
     poll_interval: Duration,
 }
