@@ -83,7 +83,7 @@ fn tcp_chat_session_transcript() {
     bob.recv_to_end(&mut log);
     alice.recv_line(&mut log);
 
-    log.note("alice closes her side (Ctrl+D in nc): she leaves the same way");
+    log.note("alice closes her sending side (Ctrl+D in nc -N): she leaves the same way");
     alice.shutdown_write(&mut log);
     alice.recv_line(&mut log);
     alice.recv_to_end(&mut log);
