@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! chat-server [--tcp] [--bind ADDR] [--timeout SECONDS] [--queue N] [--quiet] [PORT]
-//! chat-client [ADDR] NAME
+//! chat-client [--heartbeat SECONDS] [ADDR] NAME
 //! ```
 //!
 //! - [`protocol`]: the rules both servers share: names, limits, the text of

@@ -60,6 +60,8 @@ pub enum Refusal {
     EmptyMessage,
     /// A control character (escape sequences could repaint others' terminals).
     ControlCharacter,
+    /// The server is stopping and takes no new members.
+    ShuttingDown,
 }
 
 impl fmt::Display for Refusal {
@@ -79,6 +81,7 @@ impl fmt::Display for Refusal {
             Refusal::NotYou { you, claimed } => write!(f, "you are {you:?}, not {claimed:?}"),
             Refusal::EmptyMessage => write!(f, "empty message"),
             Refusal::ControlCharacter => write!(f, "control characters are not allowed"),
+            Refusal::ShuttingDown => write!(f, "the server is shutting down"),
         }
     }
 }

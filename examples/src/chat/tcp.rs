@@ -101,6 +101,9 @@ impl TcpRoom {
     fn join(&self, id: u64, name: &str, from: &Address) -> Result<Receiver<Line>, Refusal> {
         protocol::check_name(name)?;
         let mut state = self.state.lock();
+        if state.closing {
+            return Err(Refusal::ShuttingDown);
+        }
         if state.members.iter().any(|m| m.name == name) {
             return Err(Refusal::NameTaken(name.to_string()));
         }
@@ -327,7 +330,14 @@ impl RequestHandler<StreamRequest> for TcpChatHandler {
         let Some(lines) = self.ask_name(request)? else {
             return Ok(());
         };
-        let writer = spawn_writer(Arc::clone(&self.room), self.id, &request.wfile, lines)?;
+        let writer = match spawn_writer(Arc::clone(&self.room), self.id, &request.wfile, lines) {
+            Ok(writer) => writer,
+            Err(err) => {
+                // No thread could write to it: it must not stay a member.
+                self.room.leave(self.id, Departure::ConnectionLost);
+                return Err(err);
+            }
+        };
         let why = self.relay(request);
         self.room.leave(self.id, why);
         // Leaving dropped the queue's sender: the writer sends what is
