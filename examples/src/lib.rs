@@ -6,6 +6,8 @@
 //! 0, so scripts and tests can start it on a free port and read the port back.
 //! The shared pieces of that contract live here.
 
+pub mod broadcast;
+pub mod chat;
 pub mod echo;
 pub mod ftp;
 pub mod http;

@@ -131,3 +131,11 @@ fn ftp_server_announces_its_real_port() {
         assert!(line.contains(model), "{line:?}");
     }
 }
+
+#[test]
+fn chat_server_announces_its_real_port() {
+    for args in [&["0"][..], &["--tcp", "0"]] {
+        let line = first_line(env!("CARGO_BIN_EXE_chat-server"), args);
+        assert_serving_on_real_port(&line);
+    }
+}

@@ -165,6 +165,10 @@ fn program(name: &str) -> Option<fn(Vec<OsString>) -> ExitCode> {
         "http-server" => |args| examples::http::main(args),
         "ftp-server" => |args| examples::ftp::server::main(args),
         "ftp-client" => |args| examples::ftp::client::main(args),
+        "chat-server" => |args| examples::chat::server::main(args),
+        "chat-client" => |args| examples::chat::client::main(args),
+        "broadcast-send" => |args| examples::broadcast::send::main(args),
+        "broadcast-recv" => |args| examples::broadcast::recv::main(args),
         _ => return None,
     })
 }

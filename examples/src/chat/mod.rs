@@ -1,0 +1,73 @@
+//! The chat room (the course's 聊天室 homework), over UDP and over TCP.
+//!
+//! ```text
+//! chat-server [--tcp] [--bind ADDR] [--timeout SECONDS] [--queue N] [--quiet] [PORT]
+//! chat-client [--heartbeat SECONDS] [ADDR] NAME
+//! ```
+//!
+//! - [`protocol`]: the rules both servers share: names, limits, the text of
+//!   every notice, and the parsing of the course's `L` / `C` / `Q` datagrams;
+//! - [`udp`]: the course's design, a `UdpServer` whose handler looks up the
+//!   sender's address in a shared member list;
+//! - [`tcp`]: the same room as lines over TCP on a `ThreadingTcpServer`,
+//!   usable with plain `nc`, with a bounded outgoing queue per member;
+//! - [`admin`]: lines typed at the server's terminal reach everyone as `admin`;
+//! - [`server`], [`client`]: the two programs.
+//!
+//! The protocol byte by byte is in `notes/18-chat-room.md`.
+
+pub mod admin;
+pub mod client;
+pub mod protocol;
+pub mod server;
+pub mod tcp;
+pub mod udp;
+
+/// The default port, the course's 8888.
+pub const DEFAULT_PORT: u16 = 8888;
+
+use std::time::Duration;
+
+/// How a chat server behaves; the defaults are the command line's.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// UDP: a member silent for this long (no message, no heartbeat) is dropped.
+    pub timeout: Duration,
+    /// TCP: lines that may wait for one member before it counts as not reading.
+    pub queue: usize,
+    /// TCP: how long one write to a member may block before it is disconnected.
+    pub write_timeout: Duration,
+    /// Log joins and leaves but not every message.
+    pub quiet: bool,
+    /// Print no log at all (for benchmarks that run the server in-process).
+    pub silent: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            timeout: Duration::from_secs(30),
+            queue: 256,
+            write_timeout: Duration::from_secs(10),
+            quiet: false,
+            silent: false,
+        }
+    }
+}
+
+impl Settings {
+    /// Prints one line of the server's log, unless silent.
+    fn log(&self, line: &str) {
+        if !self.silent {
+            log(line);
+        }
+    }
+}
+
+/// Prints one line of the server's log on stdout (the administrator's view).
+fn log(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
