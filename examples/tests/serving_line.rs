@@ -41,7 +41,10 @@ fn assert_serving_on_real_port(line: &str) {
         .unwrap_or_else(|| panic!("no port in {line:?}"));
     assert!(line.starts_with("Serving "), "{line:?}");
     assert!(line.contains(" on 127.0.0.1 port "), "{line:?}");
-    assert_ne!(port, 0, "port 0 must be replaced by the real port: {line:?}");
+    assert_ne!(
+        port, 0,
+        "port 0 must be replaced by the real port: {line:?}"
+    );
 }
 
 #[test]

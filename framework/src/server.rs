@@ -23,6 +23,17 @@ pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(500);
 /// looks at the shutdown flag and runs `service_actions` again.
 const REQUESTS_PER_WAKEUP: usize = 64;
 
+/// How long the loop pauses when accept fails for want of descriptors or memory.
+const BACK_OFF_MS: u8 = 100;
+
+/// Errors of `accept` that leave the connection queued until resources free up.
+fn is_resource_shortage(err: &io::Error) -> bool {
+    matches!(
+        err.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+    )
+}
+
 type VerifyHook = Arc<dyn Fn(&Address) -> bool + Send + Sync>;
 type ErrorHook = Arc<dyn Fn(&Address, &RequestError) + Send + Sync>;
 type ActionHook = Arc<dyn Fn() + Send + Sync>;
@@ -138,7 +149,8 @@ where
         loop {
             let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
             if self.wait_readable(remaining)? {
-                self.handle_one_request();
+                // An accept error is ignored, as in Python: the call returns.
+                let _ = self.handle_one_request();
                 break;
             }
             if deadline.is_some_and(|d| Instant::now() >= d) {
@@ -270,30 +282,44 @@ where
     /// Takes every request that is ready, up to a batch, then returns to the loop.
     fn handle_ready_requests(&self) {
         for _ in 0..REQUESTS_PER_WAKEUP {
-            if self.control.shutdown_requested() || !self.handle_one_request() {
+            if self.control.shutdown_requested() {
+                break;
+            }
+            if let Err(err) = self.handle_one_request() {
+                if is_resource_shortage(&err) {
+                    self.back_off();
+                }
                 break;
             }
         }
     }
 
-    /// Python's `_handle_request_noblock`. Returns `false` when no request
-    /// was waiting. Like Python, an error from accept/recvfrom is ignored.
-    fn handle_one_request(&self) -> bool {
-        let Ok(request) = self.transport().get_request(&self.handle()) else {
-            return false;
-        };
+    /// Python's `_handle_request_noblock`. Fails only when accept/recvfrom
+    /// failed (`WouldBlock` when no request was waiting); like Python, the
+    /// loop ignores that error.
+    fn handle_one_request(&self) -> io::Result<()> {
+        let request = self.transport().get_request(&self.handle())?;
         let client = request.client_address().clone();
         if let Some(verify) = &self.hooks.verify_request {
             if !verify(&client) {
                 request.close();
-                return true;
+                return Ok(());
             }
         }
         let job = self.job(request);
         if let Err(err) = self.mixin.process_request(job, &self.close_in_child()) {
             (self.hooks.handle_error)(&client, &RequestError::Io(err));
         }
-        true
+        Ok(())
+    }
+
+    /// Out of descriptors or memory, `accept` fails while the connection
+    /// stays queued, so the socket stays readable: Python's loop then spins
+    /// at full CPU. Pause instead (still waking at once for shutdown) and let
+    /// running requests finish and free what they hold.
+    fn back_off(&self) {
+        let mut fds = [PollFd::new(self.control.wake_fd(), PollFlags::POLLIN)];
+        let _ = poll(&mut fds, PollTimeout::from(BACK_OFF_MS));
     }
 
     /// Packs the whole work of one request (Python's `finish_request`,

@@ -3,6 +3,7 @@
 //! protocol transcripts for `insta` snapshots.
 
 pub mod process;
+pub mod procfs;
 pub mod transcript;
 
 pub use process::{ServerProcess, bin_path};

@@ -60,7 +60,11 @@ impl ForkingMixIn {
     /// other part of the program started is never reaped by the server.
     pub fn collect_children(&self, blocking: bool) {
         let mut children = self.children.lock();
-        children.retain(|&pid| !reap(pid, false));
+        // One peek (WNOWAIT leaves the child to be reaped below) saves a
+        // waitpid per live child on the many passes where none has exited.
+        if !children.is_empty() && some_child_has_exited() {
+            children.retain(|&pid| !reap(pid, false));
+        }
         while children.len() >= self.max_children.max(1) {
             // Sleep until some child has exited, without reaping it (WNOWAIT),
             // then reap whichever of ours are done.
@@ -80,6 +84,18 @@ impl ForkingMixIn {
                 reap(pid, true);
             }
         }
+    }
+}
+
+/// Whether any child of this process (ours or not) is waiting to be reaped.
+/// Looks without reaping it.
+fn some_child_has_exited() -> bool {
+    let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
+    match waitid(Id::All, flags) {
+        Ok(WaitStatus::StillAlive) => false,
+        Ok(_) => true,
+        // EINTR, or ECHILD (someone else reaped ours): look at each to be sure.
+        Err(_) => true,
     }
 }
 
