@@ -8,4 +8,5 @@
 
 pub mod echo;
 pub mod lesson_kit;
+pub mod plain_echo;
 pub mod serving;

@@ -24,6 +24,29 @@ use super::{Job, MixIn};
 /// Fork only from a process with one thread (or whose other threads hold
 /// no locks): the child gets a copy of memory but only the calling thread.
 /// Tests therefore run forking servers as their own process.
+///
+/// Zombies: finished children are reaped on every pass of `serve_forever`
+/// (at least every `poll_interval`, at once when requests arrive), as in
+/// Python. No `SIGCHLD` handler is installed: a signal disposition belongs
+/// to the whole program (which may want SIGCHLD for itself, as lesson 13
+/// does), and a zombie waiting up to `poll_interval` costs nothing but a
+/// process-table slot, at most `max_children` of them.
+///
+/// ```no_run
+/// use framework::{ForkingTcpServer, RequestHandler, StreamRequest};
+/// # struct Echo;
+/// # impl RequestHandler<StreamRequest> for Echo {
+/// #     fn handle(&mut self, _: &mut StreamRequest) -> std::io::Result<()> { Ok(()) }
+/// # }
+///
+/// # fn main() -> std::io::Result<()> {
+/// let mut server = ForkingTcpServer::bind("127.0.0.1:9999", || Echo)?;
+/// server.mixin_mut().max_children = 10; // an eleventh client waits its turn
+/// server.shutdown_on_ctrl_c()?;
+/// server.serve_forever()
+/// // Dropping the server waits for the children (block_on_close).
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct ForkingMixIn {
     /// At most this many children at once; above it the server waits for

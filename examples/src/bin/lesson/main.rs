@@ -145,6 +145,7 @@ const LESSONS: &[Lesson] = &[
 fn program(name: &str) -> Option<fn(Vec<OsString>) -> ExitCode> {
     Some(match name {
         "echo-server" => |args| examples::echo::main(args),
+        "plain-echo" => |args| examples::plain_echo::main(args),
         _ => return None,
     })
 }
