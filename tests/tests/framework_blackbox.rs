@@ -180,3 +180,15 @@ fn unix_datagram_threading() {
 fn unix_datagram_forking() {
     run("unix-dgram", "forking");
 }
+
+/// Ctrl+C (SIGINT) stops a server as gracefully as SIGTERM does.
+#[test]
+fn ctrl_c_stops_the_server_gracefully() {
+    let mut server = ServerProcess::start("echo-server", &["--model", "threading", "0"]);
+    tcp_client(&server);
+    server.signal(Signal::SIGINT);
+    let status = server
+        .wait_exit(DEADLINE)
+        .expect("the server stops on SIGINT");
+    assert!(status.success(), "exit status {status:?}");
+}

@@ -259,3 +259,31 @@ fn forking_verify_request_refusal() {
     let child: u32 = answer.strip_prefix("pid ").unwrap().parse().unwrap();
     assert_ne!(child, server.pid(), "the handler runs in a child");
 }
+
+/// SIGTERM stops the loop at once (ctrlc), and closing the server then
+/// waits for the running child (`block_on_close`) before the program ends.
+#[test]
+fn sigterm_stops_the_loop_and_server_close_waits_for_children() {
+    let mut server = probe(&["--model", "forking", "--poll-ms", "10000", "0"]);
+    let mut holder = Client::connect(&server.addr());
+    assert!(holder.ask("hold").starts_with("held "));
+    server.signal(Signal::SIGTERM);
+    // Well under the 10 s poll interval.
+    assert!(
+        server
+            .wait_for_line("stopped", Duration::from_secs(5))
+            .is_some()
+    );
+    // Still waiting for the held child: no "closed" yet, the process lives.
+    assert!(
+        server
+            .wait_for_line("closed", Duration::from_millis(300))
+            .is_none()
+    );
+    assert!(server.wait_exit(Duration::ZERO).is_none());
+    // The child still serves its client until the client leaves.
+    holder.stream.write_all(b"bye\n").unwrap();
+    drop(holder);
+    assert!(server.wait_for_line("closed", DEADLINE).is_some());
+    assert!(server.wait_exit(DEADLINE).unwrap().success());
+}
