@@ -51,6 +51,7 @@ use super::{Job, MixIn};
 pub struct ForkingMixIn {
     /// At most this many children at once; above it the server waits for
     /// one to finish before it accepts again (Python's `max_children`, 40).
+    /// While it waits, a `shutdown()` takes effect when that child ends.
     pub max_children: usize,
     /// `server_close` waits for every child (Python's `block_on_close`, `true`).
     pub block_on_close: bool,
