@@ -27,7 +27,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -339,19 +339,20 @@ fn ping_pong(server: &Server, connections: usize, duration: Duration) -> io::Res
         )?;
     }
     let mut latencies: Vec<u32> = Vec::with_capacity(1 << 20);
-    let stop = AtomicBool::new(false);
     let mut figure = measured(server, || {
         let end = Instant::now() + duration;
         for p in &mut pingers {
             p.sent_at = Instant::now();
             if (&p.stream).write_all(LINE).is_err() {
-                stop.store(true, Ordering::Relaxed);
+                return (0, 1);
             }
         }
         let mut events = vec![EpollEvent::empty(); connections];
         let mut buf = [0u8; 64];
         let mut errors = 0;
-        while Instant::now() < end && !stop.load(Ordering::Relaxed) {
+        // A server that closes a connection ends the measurement: it failed.
+        let mut closed = false;
+        while Instant::now() < end && !closed {
             let n = match epoll.wait(&mut events, EpollTimeout::from(100u16)) {
                 Ok(n) => n,
                 Err(nix::errno::Errno::EINTR) => continue,
@@ -362,7 +363,7 @@ fn ping_pong(server: &Server, connections: usize, duration: Duration) -> io::Res
                 match (&p.stream).read(&mut buf[..64 - p.received]) {
                     Ok(0) => {
                         errors += 1;
-                        stop.store(true, Ordering::Relaxed);
+                        closed = true;
                     }
                     Ok(k) => {
                         p.received += k;
