@@ -10,6 +10,7 @@ use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use crate::control::Control;
+use crate::error::is_resource_shortage;
 use crate::handler::{panic_message, run_handler};
 use crate::{
     Address, Bind, Job, MixIn, Request, RequestError, RequestHandler, ServerHandle, ServerOptions,
@@ -25,14 +26,6 @@ const REQUESTS_PER_WAKEUP: usize = 64;
 
 /// How long the loop pauses when accept fails for want of descriptors or memory.
 const BACK_OFF_MS: u8 = 100;
-
-/// Errors of `accept` that leave the connection queued until resources free up.
-fn is_resource_shortage(err: &io::Error) -> bool {
-    matches!(
-        err.raw_os_error(),
-        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
-    )
-}
 
 type VerifyHook = Arc<dyn Fn(&Address) -> bool + Send + Sync>;
 type ErrorHook = Arc<dyn Fn(&Address, &RequestError) + Send + Sync>;

@@ -5,7 +5,7 @@
 //! ```text
 //! probe-server [--transport tcp|unix] [--model sequential|threading|forking]
 //!              [--max-children N] [--allow IP] [--poll-ms N] [--foreign-child]
-//!              [--stderr-to-stdout] [PORT | PATH]
+//!              [--stderr-to-stdout] [--max-fds N] [PORT | PATH]
 //! probe-server --exit-codes
 //! ```
 //!
@@ -18,13 +18,15 @@
 //! | `panic` | none: the handler panics (`panicked on command`) |
 //! | `hold` | `held <pid>`, then nothing until the client closes |
 //! | `sleep <ms>` | `slept` after that many milliseconds |
+//! | `leak <n>` | `leaked <n>` after opening `/dev/null` n times, never closed |
 //! | anything else | the line itself (echo) |
 //!
 //! `--foreign-child` forks, before serving, a child that exits at once with
 //! status 72 and is not the server's: the line `foreign child <pid>` follows
 //! the Serving line, and when the server stops it reaps that child itself and
 //! prints `foreign child exited with <status>` (or `foreign child was reaped
-//! by someone else`). `--exit-codes` checks that forked children leave with
+//! by someone else`). `--max-fds N` lowers the descriptor limit, to run the
+//! server out of descriptors. `--exit-codes` checks that forked children leave with
 //! status 0 after success and 1 after an error or a panic.
 
 use std::io::{self, BufRead, Write};
@@ -49,6 +51,7 @@ struct Args {
     foreign_child: bool,
     stderr_to_stdout: bool,
     exit_codes: bool,
+    max_fds: Option<u64>,
     target: String,
 }
 
@@ -62,6 +65,7 @@ fn parse_args() -> Result<Args, String> {
         foreign_child: false,
         stderr_to_stdout: false,
         exit_codes: false,
+        max_fds: None,
         target: "0".into(),
     };
     let mut it = std::env::args().skip(1);
@@ -83,12 +87,18 @@ fn parse_args() -> Result<Args, String> {
             "--foreign-child" => args.foreign_child = true,
             "--stderr-to-stdout" => args.stderr_to_stdout = true,
             "--exit-codes" => args.exit_codes = true,
+            "--max-fds" => {
+                args.max_fds = Some(value("--max-fds")?.parse().map_err(|e| format!("{e}"))?)
+            }
             other if other.starts_with("--") => return Err(format!("unknown option {other}")),
             other => args.target = other.to_string(),
         }
     }
     Ok(args)
 }
+
+/// Descriptors opened on purpose by `leak`, kept open for the process's life.
+static LEAKED: parking_lot::Mutex<Vec<std::fs::File>> = parking_lot::Mutex::new(Vec::new());
 
 /// Does what each line says (see the module docs).
 struct Probe;
@@ -112,6 +122,14 @@ impl framework::RequestHandler<StreamRequest> for Probe {
                         line.clear();
                     }
                     return Ok(());
+                }
+                ("leak", n) => {
+                    let n: usize = n.parse().map_err(io::Error::other)?;
+                    let mut leaked = LEAKED.lock();
+                    for _ in 0..n {
+                        leaked.push(std::fs::File::open("/dev/null")?);
+                    }
+                    format!("leaked {n}")
                 }
                 ("sleep", ms) => {
                     let ms = ms.parse().map_err(io::Error::other)?;
@@ -140,6 +158,11 @@ fn main() -> ExitCode {
     }
     if args.exit_codes {
         return check_exit_codes();
+    }
+    if let Some(max) = args.max_fds {
+        use nix::sys::resource::{Resource, getrlimit, setrlimit};
+        let (_, hard) = getrlimit(Resource::RLIMIT_NOFILE).expect("getrlimit");
+        setrlimit(Resource::RLIMIT_NOFILE, max, hard).expect("setrlimit");
     }
     // Forked first, while this process still has a single thread.
     let foreign = args.foreign_child.then(fork_foreign_child);
