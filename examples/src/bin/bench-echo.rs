@@ -2,7 +2,8 @@
 //! thread-per-connection echo and against Python's socketserver?
 //!
 //! ```text
-//! cargo bench-echo [--duration 2] [--workers 4] [--connections 64] [--no-python] [--no-build] [--only NAME,...]
+//! cargo bench-echo [--duration 2] [--rounds 3] [--workers 4] [--connections 64]
+//!                   [--no-python] [--no-build] [--only NAME,...]
 //! ```
 //!
 //! Two figures per server, each measured for `--duration` seconds, in
@@ -18,7 +19,7 @@
 //!   counts round trips; p50 and p99 are round-trip latencies.
 //!
 //! Beside each figure: the CPU the load generator used, and the CPU the
-//! server used (its children's included once reaped), in percent of one core.
+//! server used (its children included), in percent of one core.
 //! The machine has 2 cores: a generator near 100 % is a ceiling to keep in mind.
 
 use std::collections::HashMap;
