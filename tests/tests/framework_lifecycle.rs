@@ -1,105 +1,21 @@
-//! The server's life cycle, in process: sequential and threading servers
+//! The server's life cycle, in process: shutdown, handle_request,
+//! verify_request, setup/handle/finish with handle_error, service_actions,
+//! and the threading mix-in's bookkeeping. Sequential and threading servers
 //! only (forking servers are tested from outside, in framework_forking.rs).
-//!
-//! Every wait has a deadline: a loop that never returns fails the test
-//! through [`within`] instead of hanging it.
 
 use std::collections::VecDeque;
-use std::io::{self, BufRead, BufReader, ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use framework::{
-    Address, MixIn, RequestError, RequestHandler, Server, ServerOptions, StreamRequest, TcpServer,
-    TcpTransport, ThreadingTcpServer, UdpServer,
+    Address, RequestError, RequestHandler, StreamRequest, TcpServer, ThreadingTcpServer,
 };
+use tests::in_process::{DEADLINE, Echo, Gate, Running, WaitAtGate, ask, connect, read_in, within};
 use tests::procfs::wait_until;
-
-const DEADLINE: Duration = Duration::from_secs(10);
-
-/// Runs `f` on a thread and returns its result, failing the test if it takes
-/// longer than `deadline` (a hang becomes a failure, not a stuck test run).
-fn within<R: Send + 'static>(deadline: Duration, f: impl FnOnce() -> R + Send + 'static) -> R {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(deadline)
-        .unwrap_or_else(|_| panic!("did not finish within {deadline:?}"))
-}
-
-/// A server running `serve_forever` on its own thread.
-struct Running<T: framework::Transport, M: MixIn, F> {
-    server: Arc<Server<T, M, F>>,
-    thread: thread::JoinHandle<io::Result<()>>,
-}
-
-impl<M, F, H> Running<TcpTransport, M, F>
-where
-    M: MixIn,
-    F: Fn() -> H + Send + Sync + 'static,
-    H: RequestHandler<StreamRequest>,
-{
-    fn start(server: Server<TcpTransport, M, F>, poll_interval: Duration) -> Self {
-        let server = Arc::new(server);
-        let looping = Arc::clone(&server);
-        let thread = thread::spawn(move || looping.serve_forever_with_poll_interval(poll_interval));
-        Running { server, thread }
-    }
-
-    fn addr(&self) -> SocketAddr {
-        self.server.server_address().inet().unwrap()
-    }
-
-    /// Shuts the loop down and joins it (bounded); returns the server, not
-    /// yet closed.
-    fn stop(self) -> Server<TcpTransport, M, F> {
-        let Running { server, thread } = self;
-        let stopping = Arc::clone(&server);
-        within(DEADLINE, move || {
-            stopping.shutdown();
-            thread.join().unwrap().unwrap();
-        });
-        Arc::try_unwrap(server)
-            .ok()
-            .expect("the loop thread has let go of the server")
-    }
-}
-
-/// Echoes lines.
-struct Echo;
-
-impl RequestHandler<StreamRequest> for Echo {
-    fn handle(&mut self, request: &mut StreamRequest) -> io::Result<()> {
-        let mut line = Vec::new();
-        while request.rfile.read_until(b'\n', &mut line)? > 0 {
-            request.wfile.write_all(&line)?;
-            line.clear();
-        }
-        Ok(())
-    }
-}
-
-fn connect(addr: SocketAddr) -> TcpStream {
-    let stream = TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(DEADLINE)).unwrap();
-    stream
-}
-
-fn ask(stream: &mut TcpStream, line: &str) -> String {
-    stream.write_all(line.as_bytes()).unwrap();
-    let mut answer = String::new();
-    BufReader::new(stream).read_line(&mut answer).unwrap();
-    answer
-}
-
-fn timed_out(err: &io::Error) -> bool {
-    matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
-}
 
 #[test]
 fn shutdown_before_serve_forever_does_not_deadlock() {
@@ -379,46 +295,20 @@ fn service_actions_run_on_every_pass_even_when_idle() {
     running.stop();
 }
 
-/// Blocks until the test lets it go.
-struct Gate(Arc<(Mutex<bool>, std::sync::Condvar)>);
-
-impl RequestHandler<StreamRequest> for Gate {
-    fn handle(&mut self, request: &mut StreamRequest) -> io::Result<()> {
-        request.wfile.write_all(b"in\n")?;
-        let (open, changed) = &*self.0;
-        let mut open = open.lock().unwrap();
-        while !*open {
-            open = changed.wait(open).unwrap();
-        }
-        Ok(())
-    }
-}
-
-fn open_gate(gate: &Arc<(Mutex<bool>, std::sync::Condvar)>) {
-    *gate.0.lock().unwrap() = true;
-    gate.1.notify_all();
-}
-
-fn read_in(stream: &mut TcpStream) {
-    let mut line = [0u8; 3];
-    stream.read_exact(&mut line).unwrap();
-    assert_eq!(&line, b"in\n");
-}
-
 /// The threading mix-in counts live handler threads only: the count drops
 /// as they end (Python's old leak kept every thread until server_close).
 #[test]
 fn threading_tracks_only_live_threads() {
-    let gate = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
-    let g = Arc::clone(&gate);
-    let server = ThreadingTcpServer::bind("127.0.0.1:0", move || Gate(Arc::clone(&g))).unwrap();
+    let gate = Gate::default();
+    let g = gate.clone();
+    let server = ThreadingTcpServer::bind("127.0.0.1:0", move || WaitAtGate(g.clone())).unwrap();
     let running = Running::start(server, Duration::from_millis(50));
     let mut held: Vec<TcpStream> = (0..3).map(|_| connect(running.addr())).collect();
     for stream in &mut held {
         read_in(stream);
     }
     assert_eq!(running.server.mixin().active_threads(), 3);
-    open_gate(&gate);
+    gate.open();
     assert!(wait_until(DEADLINE, || running
         .server
         .mixin()
@@ -440,10 +330,10 @@ fn threading_tracks_only_live_threads() {
 
 #[test]
 fn threading_server_close_waits_for_handlers_with_block_on_close() {
-    let gate = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
+    let gate = Gate::default();
     let finished = Arc::new(AtomicBool::new(false));
-    let (g, f) = (Arc::clone(&gate), Arc::clone(&finished));
-    struct SlowThenFlag(Gate, Arc<AtomicBool>);
+    let (g, f) = (gate.clone(), Arc::clone(&finished));
+    struct SlowThenFlag(WaitAtGate, Arc<AtomicBool>);
     impl RequestHandler<StreamRequest> for SlowThenFlag {
         fn handle(&mut self, request: &mut StreamRequest) -> io::Result<()> {
             self.0.handle(request)?;
@@ -453,7 +343,7 @@ fn threading_server_close_waits_for_handlers_with_block_on_close() {
         }
     }
     let server = ThreadingTcpServer::bind("127.0.0.1:0", move || {
-        SlowThenFlag(Gate(Arc::clone(&g)), Arc::clone(&f))
+        SlowThenFlag(WaitAtGate(g.clone()), Arc::clone(&f))
     })
     .unwrap();
     assert!(server.mixin().block_on_close);
@@ -461,7 +351,7 @@ fn threading_server_close_waits_for_handlers_with_block_on_close() {
     let mut client = connect(running.addr());
     read_in(&mut client);
     let server = running.stop();
-    open_gate(&gate);
+    gate.open();
     within(DEADLINE, move || server.server_close());
     assert!(
         finished.load(Ordering::SeqCst),
@@ -471,9 +361,10 @@ fn threading_server_close_waits_for_handlers_with_block_on_close() {
 
 #[test]
 fn threading_server_close_does_not_wait_for_daemon_threads() {
-    let gate = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
-    let g = Arc::clone(&gate);
-    let mut server = ThreadingTcpServer::bind("127.0.0.1:0", move || Gate(Arc::clone(&g))).unwrap();
+    let gate = Gate::default();
+    let g = gate.clone();
+    let mut server =
+        ThreadingTcpServer::bind("127.0.0.1:0", move || WaitAtGate(g.clone())).unwrap();
     server.mixin_mut().daemon_threads = true;
     let running = Running::start(server, Duration::from_millis(50));
     let mut client = connect(running.addr());
@@ -481,202 +372,5 @@ fn threading_server_close_does_not_wait_for_daemon_threads() {
     let server = running.stop();
     // The handler is still blocked on the gate, and close returns anyway.
     within(DEADLINE, move || server.server_close());
-    open_gate(&gate);
-}
-
-/// Writes 16 MiB in one write_all.
-struct Big;
-
-const BIG: usize = 16 * 1024 * 1024;
-
-impl RequestHandler<StreamRequest> for Big {
-    fn handle(&mut self, request: &mut StreamRequest) -> io::Result<()> {
-        let data: Vec<u8> = (0..BIG).map(|i| (i % 251) as u8).collect();
-        request.wfile.write_all(&data)
-    }
-}
-
-#[test]
-fn a_16_mib_write_completes() {
-    let running = Running::start(
-        ThreadingTcpServer::bind("127.0.0.1:0", || Big).unwrap(),
-        Duration::from_millis(50),
-    );
-    let mut client = connect(running.addr());
-    let mut got = Vec::with_capacity(BIG);
-    client.read_to_end(&mut got).unwrap();
-    assert_eq!(got.len(), BIG);
-    assert!(got.iter().enumerate().all(|(i, &b)| b == (i % 251) as u8));
-    running.stop();
-}
-
-/// Writes a greeting, then waits for the client without flushing anything.
-struct Greeter;
-
-impl RequestHandler<StreamRequest> for Greeter {
-    fn handle(&mut self, request: &mut StreamRequest) -> io::Result<()> {
-        request.wfile.write_all(b"hello\n")?;
-        let mut line = String::new();
-        request.rfile.read_line(&mut line)?;
-        request.wfile.write_all(b"bye\n")
-    }
-}
-
-#[test]
-fn bytes_reach_the_peer_without_a_flush() {
-    let running = Running::start(
-        ThreadingTcpServer::bind("127.0.0.1:0", || Greeter).unwrap(),
-        Duration::from_millis(50),
-    );
-    let mut client = connect(running.addr());
-    let mut reader = BufReader::new(client.try_clone().unwrap());
-    let mut line = String::new();
-    // A buffered wfile would keep "hello" until the handler returns, which
-    // it only does after our next line: this read would time out.
-    reader.read_line(&mut line).unwrap();
-    assert_eq!(line, "hello\n");
-    client.write_all(b"thanks\n").unwrap();
-    line.clear();
-    reader.read_line(&mut line).unwrap();
-    assert_eq!(line, "bye\n");
-    running.stop();
-}
-
-/// Sets a 200 ms timeout (Python's `StreamRequestHandler.timeout`) and
-/// Nagle off, and reports the socket's option before and after.
-struct Impatient;
-
-impl RequestHandler<StreamRequest> for Impatient {
-    fn setup(&mut self, request: &mut StreamRequest) -> io::Result<()> {
-        let before = socket2::SockRef::from(request.connection()).tcp_nodelay()?;
-        request.set_nodelay(true)?;
-        let after = socket2::SockRef::from(request.connection()).tcp_nodelay()?;
-        request.set_timeout(Some(Duration::from_millis(200)))?;
-        request
-            .wfile
-            .write_all(format!("nodelay {before} -> {after}\n").as_bytes())
-    }
-
-    fn handle(&mut self, request: &mut StreamRequest) -> io::Result<()> {
-        let mut line = String::new();
-        request.rfile.read_line(&mut line)?;
-        request.wfile.write_all(b"got a line\n")
-    }
-}
-
-#[test]
-fn per_handler_timeout_and_nodelay() {
-    let errors = Arc::new(Mutex::new(Vec::new()));
-    let mut server = ThreadingTcpServer::bind("127.0.0.1:0", || Impatient).unwrap();
-    let e = Arc::clone(&errors);
-    server.set_handle_error(move |_, error: &RequestError| {
-        let timed_out = matches!(error, RequestError::Io(err) if timed_out(err));
-        e.lock().unwrap().push(timed_out);
-    });
-    let running = Running::start(server, Duration::from_millis(50));
-    // A client that says nothing: the handler gives up after 200 ms and the
-    // connection is closed.
-    let mut silent = connect(running.addr());
-    let started = Instant::now();
-    let mut got = String::new();
-    silent.read_to_string(&mut got).unwrap();
-    assert_eq!(got, "nodelay false -> true\n");
-    assert!(
-        started.elapsed() >= Duration::from_millis(150),
-        "{:?}",
-        started.elapsed()
-    );
-    assert!(wait_until(DEADLINE, || errors.lock().unwrap().len() == 1));
-    assert_eq!(*errors.lock().unwrap(), vec![true], "reported as a timeout");
-    // A client that answers in time is served.
-    let mut quick = connect(running.addr());
-    quick.write_all(b"here\n").unwrap();
-    let mut got = String::new();
-    quick.read_to_string(&mut got).unwrap();
-    assert_eq!(got, "nodelay false -> true\ngot a line\n");
-    running.stop();
-}
-
-#[test]
-fn ipv6_tcp_and_udp() {
-    let running = Running::start(
-        ThreadingTcpServer::bind("[::1]:0", || Echo).unwrap(),
-        Duration::from_millis(50),
-    );
-    let addr = running.addr();
-    assert!(
-        addr.is_ipv6() && addr.ip().is_loopback() && addr.port() != 0,
-        "{addr}"
-    );
-    let mut client = connect(addr);
-    assert_eq!(ask(&mut client, "six\n"), "six\n");
-    drop(client);
-    running.stop();
-
-    struct EchoDatagram;
-    impl RequestHandler<framework::DatagramRequest> for EchoDatagram {
-        fn handle(&mut self, request: &mut framework::DatagramRequest) -> io::Result<()> {
-            let packet = request.packet().to_vec();
-            request.wfile.extend_from_slice(&packet);
-            Ok(())
-        }
-    }
-    let server = Arc::new(UdpServer::bind(("::1", 0), || EchoDatagram).unwrap());
-    let addr = server.server_address().inet().unwrap();
-    assert!(addr.is_ipv6());
-    let looping = Arc::clone(&server);
-    let thread = thread::spawn(move || looping.serve_forever());
-    let socket = std::net::UdpSocket::bind("[::1]:0").unwrap();
-    socket.set_read_timeout(Some(DEADLINE)).unwrap();
-    socket.send_to(b"datagram six", addr).unwrap();
-    let mut buf = [0u8; 64];
-    let (n, from) = socket.recv_from(&mut buf).unwrap();
-    assert_eq!((&buf[..n], from), (&b"datagram six"[..], addr));
-    within(DEADLINE, move || {
-        server.shutdown();
-        thread.join().unwrap().unwrap();
-    });
-}
-
-#[test]
-fn allow_reuse_address_and_allow_reuse_port() {
-    let plain = TcpServer::bind("127.0.0.1:0", || Echo).unwrap();
-    assert!(!socket2::SockRef::from(&plain).reuse_address().unwrap());
-    let reuse = ServerOptions {
-        allow_reuse_address: true,
-        allow_reuse_port: true,
-        ..ServerOptions::default()
-    };
-    let first = TcpServer::bind_with("127.0.0.1:0", &reuse, || Echo).unwrap();
-    assert!(socket2::SockRef::from(&first).reuse_address().unwrap());
-    assert!(socket2::SockRef::from(&first).reuse_port().unwrap());
-    let port = first.server_address().port().unwrap();
-    // SO_REUSEPORT on both: a second server binds the same port.
-    let second = TcpServer::bind_with(("127.0.0.1", port), &reuse, || Echo).unwrap();
-    assert_eq!(second.server_address(), first.server_address());
-    // Without it, the port is taken.
-    let err = TcpServer::bind(("127.0.0.1", port), || Echo).err().unwrap();
-    assert_eq!(err.kind(), ErrorKind::AddrInUse);
-}
-
-/// The default backlog is the system's maximum, not Python's old 5: fifty
-/// clients complete their connection while the server is busy with another.
-#[test]
-fn default_backlog_queues_many_clients() {
-    assert_eq!(ServerOptions::default().request_queue_size, libc::SOMAXCONN);
-    let gate = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
-    let g = Arc::clone(&gate);
-    let server = TcpServer::bind("127.0.0.1:0", move || Gate(Arc::clone(&g))).unwrap();
-    let running = Running::start(server, Duration::from_millis(50));
-    let mut busy = connect(running.addr());
-    read_in(&mut busy);
-    // With a backlog of 5, the 7th connection's SYN would be dropped and
-    // connect would wait a second or more for the retry.
-    let queued: Vec<TcpStream> = (0..50)
-        .map(|_| TcpStream::connect_timeout(&running.addr(), Duration::from_millis(900)).unwrap())
-        .collect();
-    open_gate(&gate);
-    drop(queued);
-    drop(busy);
-    running.stop();
+    gate.open();
 }
