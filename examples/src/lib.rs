@@ -14,4 +14,5 @@ pub mod http;
 pub mod lesson_kit;
 pub mod multiplex;
 pub mod own_handler;
+pub mod plain_echo;
 pub mod serving;

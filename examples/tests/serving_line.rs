@@ -139,3 +139,9 @@ fn chat_server_announces_its_real_port() {
         assert_serving_on_real_port(&line);
     }
 }
+
+#[test]
+fn plain_echo_announces_its_real_port() {
+    let line = first_line(env!("CARGO_BIN_EXE_plain-echo"), &["0"]);
+    assert_serving_on_real_port(&line);
+}

@@ -32,6 +32,10 @@ pub(crate) struct Control {
     wake_read: OwnedFd,
     wake_write: OwnedFd,
     server_address: Address,
+    /// The process that owns the loop. A forked child has closed its copy of
+    /// the pipe (its descriptor number may already name another file), and
+    /// cannot stop its parent's loop anyway, so `shutdown` there does nothing.
+    owner_pid: u32,
 }
 
 impl Control {
@@ -47,6 +51,7 @@ impl Control {
             wake_read,
             wake_write,
             server_address,
+            owner_pid: std::process::id(),
         })
     }
 
@@ -80,8 +85,12 @@ impl Control {
         Ok(LoopGuard { control: self })
     }
 
-    /// Asks the loop to stop and wakes it; does not wait.
+    /// Asks the loop to stop and wakes it; does not wait. Only an atomic
+    /// store and a `write`, so it may run inside a signal handler.
     pub(crate) fn request_shutdown(&self) {
+        if std::process::id() != self.owner_pid {
+            return;
+        }
         self.shutdown_requested.store(true, Ordering::Release);
         // A full pipe already holds a wake-up, so a failed write loses nothing.
         let _ = nix::unistd::write(&self.wake_write, b"x");
@@ -89,6 +98,9 @@ impl Control {
 
     /// Asks the loop to stop and waits until it has.
     pub(crate) fn shutdown(&self) {
+        if std::process::id() != self.owner_pid {
+            return;
+        }
         let mut state = self.state.lock();
         self.request_shutdown();
         // Called from the loop's own thread (a handler of a sequential
@@ -135,13 +147,16 @@ impl ServerHandle {
     }
 
     /// Stops `serve_forever` and waits until it has returned. Safe to call
-    /// before the loop starts (the loop then returns at once), from any
-    /// thread, and from a handler (it then does not wait for itself).
+    /// before the loop starts (the next `serve_forever` then returns at
+    /// once, as in Python), from any thread, and from a handler (it then
+    /// does not wait for itself). In a forked child it does nothing: the
+    /// child is a copy and cannot stop its parent's loop.
     pub fn shutdown(&self) {
         self.control.shutdown();
     }
 
-    /// Asks `serve_forever` to stop without waiting for it.
+    /// Asks `serve_forever` to stop without waiting for it; safe to call
+    /// from a signal handler (an atomic store and one `write`).
     pub fn request_shutdown(&self) {
         self.control.request_shutdown();
     }

@@ -25,6 +25,15 @@ impl fmt::Display for RequestError {
 
 impl std::error::Error for RequestError {}
 
+/// Out of descriptors or memory: errors that go away when other requests
+/// finish, unlike a bad address or a reset connection.
+pub(crate) fn is_resource_shortage(err: &io::Error) -> bool {
+    matches!(
+        err.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+    )
+}
+
 /// The default `handle_error`: the report Python's `BaseServer.handle_error`
 /// prints on stderr, naming the client. The server then goes on.
 pub fn print_request_error(client: &Address, error: &RequestError) {

@@ -17,7 +17,38 @@ use crate::{Request, RequestError};
 /// servers, [`DatagramRequest`](crate::DatagramRequest) for UDP and Unix
 /// datagram servers. State shared by all handlers (a chat room's members, a
 /// counter) lives behind an `Arc` that the factory closure clones into each
-/// handler.
+/// handler:
+///
+/// ```
+/// use std::io::{self, Write};
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use framework::{RequestHandler, StreamRequest, ThreadingTcpServer};
+///
+/// /// Tells each client how many came before it.
+/// struct Counter {
+///     visits: Arc<AtomicUsize>,
+/// }
+///
+/// impl RequestHandler<StreamRequest> for Counter {
+///     fn setup(&mut self, req: &mut StreamRequest) -> io::Result<()> {
+///         req.set_nodelay(true) // Python's disable_nagle_algorithm
+///     }
+///
+///     fn handle(&mut self, req: &mut StreamRequest) -> io::Result<()> {
+///         let before = self.visits.fetch_add(1, Ordering::SeqCst);
+///         writeln!(req.wfile, "{before} visitors before you")
+///     }
+/// }
+///
+/// # fn main() -> io::Result<()> {
+/// let visits = Arc::new(AtomicUsize::new(0));
+/// let server = ThreadingTcpServer::bind("127.0.0.1:0", move || Counter {
+///     visits: Arc::clone(&visits),
+/// })?;
+/// # Ok(())
+/// # }
+/// ```
 pub trait RequestHandler<R>: Send + 'static {
     /// Called before `handle`. Default: nothing.
     fn setup(&mut self, _request: &mut R) -> io::Result<()> {

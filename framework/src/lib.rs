@@ -88,6 +88,9 @@
 //!   reaps them in `handle_request` loops.
 //! - The listen backlog defaults to the system's maximum, not 5.
 //! - A Unix socket's file is removed when its server closes.
+//! - When `accept` fails for want of descriptors (`EMFILE`), the loop pauses
+//!   for 100 ms instead of spinning on the still-readable socket.
+//! - A failed bind closes its socket before returning the error.
 
 #![deny(missing_docs)]
 

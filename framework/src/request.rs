@@ -10,6 +10,9 @@ use std::net::Shutdown;
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::thread;
+
+use crate::error::is_resource_shortage;
 use crate::{Address, Connection, DatagramSocket, ServerHandle};
 
 /// What every request type offers the server loop.
@@ -41,7 +44,7 @@ impl StreamRequest {
         client_address: Address,
         server: ServerHandle,
     ) -> io::Result<StreamRequest> {
-        let reader = connection.try_clone()?;
+        let reader = second_descriptor(&connection)?;
         Ok(StreamRequest {
             rfile: BufReader::with_capacity(8 * 1024, reader),
             wfile: connection,
@@ -84,6 +87,27 @@ impl Request for StreamRequest {
         let _ = self.wfile.shutdown(Shutdown::Write);
     }
 }
+
+/// The reader's own descriptor for the connection (a `dup`). Out of
+/// descriptors, this is the one call that can fail after `accept` worked:
+/// rather than drop a client already accepted, wait a little for a request
+/// that is ending to close its descriptors.
+fn second_descriptor(connection: &Connection) -> io::Result<Connection> {
+    let mut waited = Duration::ZERO;
+    loop {
+        match connection.try_clone() {
+            Err(err) if is_resource_shortage(&err) && waited < DUP_PATIENCE => {
+                thread::sleep(DUP_RETRY);
+                waited += DUP_RETRY;
+            }
+            result => return result,
+        }
+    }
+}
+
+/// How long [`second_descriptor`] waits in all, and between two tries.
+const DUP_PATIENCE: Duration = Duration::from_millis(100);
+const DUP_RETRY: Duration = Duration::from_millis(5);
 
 /// One received datagram (Python's `DatagramRequestHandler` attributes).
 pub struct DatagramRequest {

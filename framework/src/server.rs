@@ -10,6 +10,7 @@ use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use crate::control::Control;
+use crate::error::is_resource_shortage;
 use crate::handler::{panic_message, run_handler};
 use crate::{
     Address, Bind, Job, MixIn, Request, RequestError, RequestHandler, ServerHandle, ServerOptions,
@@ -22,6 +23,9 @@ pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(500);
 /// How many ready requests one wake-up of the loop takes at most before it
 /// looks at the shutdown flag and runs `service_actions` again.
 const REQUESTS_PER_WAKEUP: usize = 64;
+
+/// How long the loop pauses when accept fails for want of descriptors or memory.
+const BACK_OFF_MS: u8 = 100;
 
 type VerifyHook = Arc<dyn Fn(&Address) -> bool + Send + Sync>;
 type ErrorHook = Arc<dyn Fn(&Address, &RequestError) + Send + Sync>;
@@ -51,6 +55,8 @@ pub struct Server<T: Transport, M: MixIn, F> {
     hooks: Hooks,
     control: Arc<Control>,
     timeout: Option<Duration>,
+    /// What a forked child must close, worked out once (see `close_in_child`).
+    close_in_child: Vec<RawFd>,
 }
 
 impl<T, M, F, H> Server<T, M, F>
@@ -90,6 +96,7 @@ where
     /// Builds a server around an already bound transport and a configured mix-in.
     pub fn from_transport(transport: T, mixin: M, factory: F) -> io::Result<Self> {
         let control = Arc::new(Control::new(transport.server_address())?);
+        let close_in_child = close_in_child(&transport, &control);
         Ok(Server {
             transport: Some(transport),
             mixin,
@@ -102,11 +109,42 @@ where
             },
             control,
             timeout: None,
+            close_in_child,
         })
     }
 
     /// Handles requests until [`shutdown`](Self::shutdown) is called,
     /// running `service_actions` at least every 0.5 s.
+    ///
+    /// ```
+    /// use std::io::{self, BufRead, BufReader, Write};
+    /// use std::net::TcpStream;
+    /// use std::sync::Arc;
+    /// use framework::{RequestHandler, StreamRequest, ThreadingTcpServer};
+    ///
+    /// struct Hello;
+    /// impl RequestHandler<StreamRequest> for Hello {
+    ///     fn handle(&mut self, req: &mut StreamRequest) -> io::Result<()> {
+    ///         writeln!(req.wfile, "hello, {}", req.client_address)
+    ///     }
+    /// }
+    ///
+    /// # fn main() -> io::Result<()> {
+    /// // Port 0: the system picks a free port; server_address() tells which.
+    /// let server = Arc::new(ThreadingTcpServer::bind("127.0.0.1:0", || Hello)?);
+    /// let address = server.server_address().inet().unwrap();
+    /// let looping = Arc::clone(&server);
+    /// let thread = std::thread::spawn(move || looping.serve_forever());
+    ///
+    /// let mut line = String::new();
+    /// BufReader::new(TcpStream::connect(address)?).read_line(&mut line)?;
+    /// assert!(line.starts_with("hello, 127.0.0.1:"));
+    ///
+    /// server.shutdown(); // returns once serve_forever has returned
+    /// thread.join().unwrap()?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn serve_forever(&self) -> io::Result<()> {
         self.serve_forever_with_poll_interval(DEFAULT_POLL_INTERVAL)
     }
@@ -133,12 +171,44 @@ where
 
     /// Handles one request, waiting at most [`timeout`](Self::set_timeout)
     /// for it; when none comes in time, runs `handle_timeout` instead.
+    ///
+    /// ```
+    /// use std::io;
+    /// use std::time::Duration;
+    /// use framework::{DatagramRequest, RequestHandler, UdpServer};
+    ///
+    /// /// Answers each datagram with its length.
+    /// struct Length;
+    /// impl RequestHandler<DatagramRequest> for Length {
+    ///     fn handle(&mut self, req: &mut DatagramRequest) -> io::Result<()> {
+    ///         let n = req.packet().len();
+    ///         req.wfile.extend_from_slice(n.to_string().as_bytes());
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// # fn main() -> io::Result<()> {
+    /// let mut server = UdpServer::bind("127.0.0.1:0", || Length)?;
+    /// server.set_timeout(Some(Duration::from_millis(50)));
+    /// server.set_handle_timeout(|| println!("nobody came"));
+    /// server.handle_request()?; // nothing arrives: prints "nobody came"
+    ///
+    /// let client = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// client.send_to(b"four", server.server_address().inet().unwrap())?;
+    /// server.handle_request()?; // handles that datagram
+    /// let mut reply = [0u8; 8];
+    /// let n = client.recv(&mut reply)?;
+    /// assert_eq!(&reply[..n], b"4");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn handle_request(&self) -> io::Result<()> {
         let deadline = self.timeout.map(|timeout| Instant::now() + timeout);
         loop {
             let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
             if self.wait_readable(remaining)? {
-                self.handle_one_request();
+                // An accept error is ignored, as in Python: the call returns.
+                let _ = self.handle_one_request();
                 break;
             }
             if deadline.is_some_and(|d| Instant::now() >= d) {
@@ -190,6 +260,20 @@ where
 
     /// Python's `verify_request`: return `false` to refuse a client; its
     /// request is then closed and no handler runs.
+    ///
+    /// ```no_run
+    /// # use framework::{RequestHandler, StreamRequest, ThreadingTcpServer};
+    /// # struct Echo;
+    /// # impl RequestHandler<StreamRequest> for Echo {
+    /// #     fn handle(&mut self, _: &mut StreamRequest) -> std::io::Result<()> { Ok(()) }
+    /// # }
+    /// # fn main() -> std::io::Result<()> {
+    /// let mut server = ThreadingTcpServer::bind("0.0.0.0:9999", || Echo)?;
+    /// // Only clients on this machine.
+    /// server.set_verify_request(|client| client.inet().is_some_and(|a| a.ip().is_loopback()));
+    /// server.serve_forever()
+    /// # }
+    /// ```
     pub fn set_verify_request(&mut self, hook: impl Fn(&Address) -> bool + Send + Sync + 'static) {
         self.hooks.verify_request = Some(Arc::new(hook));
     }
@@ -270,30 +354,44 @@ where
     /// Takes every request that is ready, up to a batch, then returns to the loop.
     fn handle_ready_requests(&self) {
         for _ in 0..REQUESTS_PER_WAKEUP {
-            if self.control.shutdown_requested() || !self.handle_one_request() {
+            if self.control.shutdown_requested() {
+                break;
+            }
+            if let Err(err) = self.handle_one_request() {
+                if is_resource_shortage(&err) {
+                    self.back_off();
+                }
                 break;
             }
         }
     }
 
-    /// Python's `_handle_request_noblock`. Returns `false` when no request
-    /// was waiting. Like Python, an error from accept/recvfrom is ignored.
-    fn handle_one_request(&self) -> bool {
-        let Ok(request) = self.transport().get_request(&self.handle()) else {
-            return false;
-        };
+    /// Python's `_handle_request_noblock`. Fails only when accept/recvfrom
+    /// failed (`WouldBlock` when no request was waiting); like Python, the
+    /// loop ignores that error.
+    fn handle_one_request(&self) -> io::Result<()> {
+        let request = self.transport().get_request(&self.handle())?;
         let client = request.client_address().clone();
         if let Some(verify) = &self.hooks.verify_request {
             if !verify(&client) {
                 request.close();
-                return true;
+                return Ok(());
             }
         }
         let job = self.job(request);
-        if let Err(err) = self.mixin.process_request(job, &self.close_in_child()) {
+        if let Err(err) = self.mixin.process_request(job, &self.close_in_child) {
             (self.hooks.handle_error)(&client, &RequestError::Io(err));
         }
-        true
+        Ok(())
+    }
+
+    /// Out of descriptors or memory, `accept` fails while the connection
+    /// stays queued, so the socket stays readable: Python's loop then spins
+    /// at full CPU. Pause instead (still waking at once for shutdown) and let
+    /// running requests finish and free what they hold.
+    fn back_off(&self) {
+        let mut fds = [PollFd::new(self.control.wake_fd(), PollFlags::POLLIN)];
+        let _ = poll(&mut fds, PollTimeout::from(BACK_OFF_MS));
     }
 
     /// Packs the whole work of one request (Python's `finish_request`,
@@ -314,16 +412,16 @@ where
             result.is_ok()
         })
     }
+}
 
-    /// What a forked child must close: the wake-up pipe and, for streams, the
-    /// listening socket (a datagram child still replies through its socket).
-    fn close_in_child(&self) -> Vec<RawFd> {
-        let mut fds = self.control.pipe_fds().to_vec();
-        if T::IS_STREAM {
-            fds.push(self.transport().as_fd().as_raw_fd());
-        }
-        fds
+/// What a forked child must close: the wake-up pipe and, for streams, the
+/// listening socket (a datagram child still replies through its socket).
+fn close_in_child<T: Transport>(transport: &T, control: &Control) -> Vec<RawFd> {
+    let mut fds = control.pipe_fds().to_vec();
+    if T::IS_STREAM {
+        fds.push(transport.as_fd().as_raw_fd());
     }
+    fds
 }
 
 impl<T: Transport, M: MixIn, F> AsFd for Server<T, M, F> {

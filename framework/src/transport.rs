@@ -88,6 +88,16 @@ fn bind_first(
     }))
 }
 
+/// Handlers expect an ordinary blocking socket, but the listening socket is
+/// non-blocking. On Linux `accept` never passes `O_NONBLOCK` on (accept(2)),
+/// so this costs nothing there; elsewhere (the BSDs) it is one call.
+fn blocking(stream: &impl AsFd) -> io::Result<()> {
+    if cfg!(any(target_os = "linux", target_os = "android")) {
+        return Ok(());
+    }
+    socket2::SockRef::from(stream).set_nonblocking(false)
+}
+
 fn inet_address(socket: &Socket) -> io::Result<SocketAddr> {
     socket
         .local_addr()?
@@ -123,9 +133,7 @@ impl Transport for TcpTransport {
 
     fn get_request(&self, server: &ServerHandle) -> io::Result<StreamRequest> {
         let (stream, peer) = self.listener.accept()?;
-        // Linux's accept4 does not pass O_NONBLOCK on, but say it plainly:
-        // handlers expect an ordinary blocking socket.
-        stream.set_nonblocking(false)?;
+        blocking(&stream)?;
         StreamRequest::new(Connection::Tcp(stream), Address::Inet(peer), server.clone())
     }
 }
@@ -231,7 +239,7 @@ impl Transport for UnixStreamTransport {
 
     fn get_request(&self, server: &ServerHandle) -> io::Result<StreamRequest> {
         let (stream, peer) = self.listener.accept()?;
-        stream.set_nonblocking(false)?;
+        blocking(&stream)?;
         let connection = Connection::Unix(stream);
         StreamRequest::new(connection, Address::from_unix(&peer), server.clone())
     }

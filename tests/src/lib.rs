@@ -1,11 +1,14 @@
 //! Helpers shared by the integration tests: start a project binary as its
-//! own process and wait for its `Serving ... port N` line, and record
-//! protocol transcripts for `insta` snapshots; run a lesson in its own
+//! own process and wait for its `Serving ... port N` line, watch it through
+//! `/proc`, run a server inside the test process with deadlines, record
+//! protocol transcripts for `insta` snapshots, and run a lesson in its own
 //! session and check that it leaves no process behind.
 
 pub mod http;
+pub mod in_process;
 pub mod lesson_run;
 pub mod process;
+pub mod procfs;
 pub mod transcript;
 
 pub use lesson_run::{LessonRun, RunningLesson, run_lesson};

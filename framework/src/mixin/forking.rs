@@ -24,10 +24,34 @@ use super::{Job, MixIn};
 /// Fork only from a process with one thread (or whose other threads hold
 /// no locks): the child gets a copy of memory but only the calling thread.
 /// Tests therefore run forking servers as their own process.
+///
+/// Zombies: finished children are reaped on every pass of `serve_forever`
+/// (at least every `poll_interval`, at once when requests arrive), as in
+/// Python. No `SIGCHLD` handler is installed: a signal disposition belongs
+/// to the whole program (which may want SIGCHLD for itself, as lesson 13
+/// does), and a zombie waiting up to `poll_interval` costs nothing but a
+/// process-table slot, at most `max_children` of them.
+///
+/// ```no_run
+/// use framework::{ForkingTcpServer, RequestHandler, StreamRequest};
+/// # struct Echo;
+/// # impl RequestHandler<StreamRequest> for Echo {
+/// #     fn handle(&mut self, _: &mut StreamRequest) -> std::io::Result<()> { Ok(()) }
+/// # }
+///
+/// # fn main() -> std::io::Result<()> {
+/// let mut server = ForkingTcpServer::bind("127.0.0.1:9999", || Echo)?;
+/// server.mixin_mut().max_children = 10; // an eleventh client waits its turn
+/// server.shutdown_on_ctrl_c()?;
+/// server.serve_forever()
+/// // Dropping the server waits for the children (block_on_close).
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct ForkingMixIn {
     /// At most this many children at once; above it the server waits for
     /// one to finish before it accepts again (Python's `max_children`, 40).
+    /// While it waits, a `shutdown()` takes effect when that child ends.
     pub max_children: usize,
     /// `server_close` waits for every child (Python's `block_on_close`, `true`).
     pub block_on_close: bool,
@@ -60,7 +84,11 @@ impl ForkingMixIn {
     /// other part of the program started is never reaped by the server.
     pub fn collect_children(&self, blocking: bool) {
         let mut children = self.children.lock();
-        children.retain(|&pid| !reap(pid, false));
+        // One peek (WNOWAIT leaves the child to be reaped below) saves a
+        // waitpid per live child on the many passes where none has exited.
+        if !children.is_empty() && some_child_has_exited() {
+            children.retain(|&pid| !reap(pid, false));
+        }
         while children.len() >= self.max_children.max(1) {
             // Sleep until some child has exited, without reaping it (WNOWAIT),
             // then reap whichever of ours are done.
@@ -80,6 +108,18 @@ impl ForkingMixIn {
                 reap(pid, true);
             }
         }
+    }
+}
+
+/// Whether any child of this process (ours or not) is waiting to be reaped.
+/// Looks without reaping it.
+fn some_child_has_exited() -> bool {
+    let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
+    match waitid(Id::All, flags) {
+        Ok(WaitStatus::StillAlive) => false,
+        Ok(_) => true,
+        // EINTR, or ECHILD (someone else reaped ours): look at each to be sure.
+        Err(_) => true,
     }
 }
 
