@@ -98,7 +98,6 @@ fn http_server_announces_its_real_port_like_python() {
     for args in [
         &["0"][..],
         &["--model", "forking", "0"],
-        &["--model", "pool", "0"],
         &["--model", "sequential", "--protocol", "HTTP/1.0", "0"],
     ] {
         let line = first_line(env!("CARGO_BIN_EXE_http-server"), args);

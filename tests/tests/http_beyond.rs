@@ -81,9 +81,9 @@ fn http_1_0_mode_and_the_loop_server_close_every_connection() {
 }
 
 #[test]
-fn forking_and_pool_models_serve_too() {
+fn the_forking_model_serves_too() {
     let dir = site();
-    for model in ["forking", "pool"] {
+    for model in ["forking"] {
         let server = start(&dir, &["--model", model]);
         let mut c = Client::connect(&server.addr());
         assert_eq!(c.get("GET", "/digits.txt", &[]).text(), "0123456789");

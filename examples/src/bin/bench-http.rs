@@ -143,10 +143,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         loadavg()
     );
 
-    let mut servers = vec![
-        start_ours(dir.path(), "threading", "ours")?,
-        start_ours(dir.path(), "pool", "pool")?,
-    ];
+    let mut servers = vec![start_ours(dir.path(), "threading", "ours")?];
     match start_nginx(dir.path()) {
         Ok(Some(nginx)) => servers.push(nginx),
         Ok(None) => println!("nginx: not installed (sudo apt-get install -y nginx) — left out"),
@@ -444,7 +441,7 @@ fn print_table(servers: &[Running], medians: &[Vec<Figures>]) {
 fn print_targets(servers: &[Running], medians: &[Vec<Figures>]) {
     let verdict = |ok: bool| if ok { "met" } else { "NOT met" };
     println!("\ntargets (issue 5):");
-    for (ours, label) in [(0, "ours (--model threading)"), (1, "pool (--model pool)")] {
+    for (ours, label) in [(0, "ours (--model threading)")] {
         println!("  {label}:");
         if let Some(n) = find(servers, "nginx") {
             let ratio =

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! http-server [--bind ADDR] [--directory DIR] [--protocol HTTP/1.0|HTTP/1.1]
-//!             [--model threading|forking|sequential|pool] [PORT]
+//!             [--model threading|forking|sequential] [PORT]
 //! ```
 //!
 //! The course's "httpserver, second version" (一个基于多线程并发的 HTTPServer):
@@ -20,7 +20,6 @@
 //! | the Apache-style access log on stderr | [`log`] |
 //! | the cap on concurrent connections (503 beyond it) | [`limit`] |
 //! | one connection, request after request (keep-alive) | [`handler`] |
-//! | threads reused from connection to connection (`--model pool`) | [`pool`] |
 
 pub mod conditional;
 pub mod files;
@@ -30,7 +29,6 @@ pub mod limit;
 pub mod listing;
 pub mod log;
 pub mod path;
-pub mod pool;
 pub mod range;
 pub mod response;
 
@@ -65,9 +63,8 @@ struct Args {
     /// HTTP version to answer with; HTTP/1.1 keeps connections open.
     #[arg(long, short = 'p', default_value = "HTTP/1.1", value_parser = parse_protocol)]
     protocol: Version,
-    /// How connections run: a new thread each (like Python's
-    /// ThreadingHTTPServer), a child process each, one at a time, or a
-    /// thread each from a pool of reused threads.
+    /// How connections run: a thread each (like Python's
+    /// ThreadingHTTPServer), a child process each, or one at a time.
     #[arg(long, value_enum, default_value_t = HttpModel::Threading)]
     model: HttpModel,
     /// Most children at once in the forking model (Python's `max_children`).
@@ -88,17 +85,16 @@ struct Args {
     port: u16,
 }
 
-/// The concurrency models: the framework's three, and our pool.
+/// The concurrency models: the framework's three.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum HttpModel {
-    /// A new thread per connection (the framework's `ThreadingMixIn`).
+    /// A thread per connection (the framework's `ThreadingMixIn`, which
+    /// reuses the threads of finished connections).
     Threading,
     /// A child process per connection (`ForkingMixIn`).
     Forking,
     /// One connection at a time (the loop server); no keep-alive.
     Sequential,
-    /// A thread per connection, threads reused ([`pool::ReusedThreads`]).
-    Pool,
 }
 
 fn parse_protocol(text: &str) -> Result<Version, String> {
@@ -167,9 +163,6 @@ fn run(args: &Args) -> io::Result<()> {
             server.mixin_mut().max_children = args.max_children;
             serve(server)
         }
-        HttpModel::Pool => serve(Server::<TcpTransport, pool::ReusedThreads, _>::bind_with(
-            address, &options, factory,
-        )?),
     }
 }
 
