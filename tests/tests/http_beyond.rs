@@ -83,19 +83,17 @@ fn http_1_0_mode_and_the_loop_server_close_every_connection() {
 #[test]
 fn the_forking_model_serves_too() {
     let dir = site();
-    for model in ["forking"] {
-        let server = start(&dir, &["--model", model]);
-        let mut c = Client::connect(&server.addr());
-        assert_eq!(c.get("GET", "/digits.txt", &[]).text(), "0123456789");
-        assert_eq!(
-            c.get("GET", "/digits.txt", &["Range: bytes=-3"]).text(),
-            "789"
-        );
-        // A second client at the same time gets its own thread or process.
-        let mut other = Client::connect(&server.addr());
-        assert_eq!(other.get("GET", "/digits.txt", &[]).code, 200);
-        assert_eq!(c.get("GET", "/digits.txt", &[]).code, 200);
-    }
+    let server = start(&dir, &["--model", "forking"]);
+    let mut c = Client::connect(&server.addr());
+    assert_eq!(c.get("GET", "/digits.txt", &[]).text(), "0123456789");
+    assert_eq!(
+        c.get("GET", "/digits.txt", &["Range: bytes=-3"]).text(),
+        "789"
+    );
+    // A second client at the same time gets its own process.
+    let mut other = Client::connect(&server.addr());
+    assert_eq!(other.get("GET", "/digits.txt", &[]).code, 200);
+    assert_eq!(c.get("GET", "/digits.txt", &[]).code, 200);
 }
 
 #[test]
