@@ -1,9 +1,13 @@
 //! The server's datagram socket, UDP or Unix, shared by every request.
 
 use std::io;
+use std::mem::MaybeUninit;
 use std::net::UdpSocket;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::net::UnixDatagram;
+use std::path::Path;
+
+use socket2::SockRef;
 
 use crate::Address;
 
@@ -40,6 +44,30 @@ impl DatagramSocket {
             DatagramSocket::Udp(s) => s.recv_from(buf).map(|(n, a)| (n, Address::Inet(a))),
             DatagramSocket::Unix(s) => s.recv_from(buf).map(|(n, a)| (n, Address::from_unix(&a))),
         }
+    }
+
+    /// Receives one datagram without waiting (`MSG_DONTWAIT`), returning its
+    /// length, whether it was longer than `buf` and cut (`MSG_TRUNC`), and
+    /// its sender.
+    ///
+    /// The server's loop calls this when poll said the socket is readable.
+    /// The socket itself stays blocking, so that replies sent through it
+    /// wait for room in the send buffer instead of failing with `WouldBlock`.
+    pub(crate) fn recv_from_now(&self, buf: &mut [u8]) -> io::Result<(usize, bool, Address)> {
+        let socket = SockRef::from(self);
+        // SAFETY: every initialised byte is a valid `MaybeUninit<u8>`, and
+        // recvfrom only ever writes initialised bytes into the buffer.
+        let uninit = unsafe { &mut *(buf as *mut [u8] as *mut [MaybeUninit<u8>]) };
+        let (len, from) =
+            socket.recv_from_with_flags(uninit, libc::MSG_DONTWAIT | libc::MSG_TRUNC)?;
+        let address = match self {
+            DatagramSocket::Udp(_) => Address::Inet(from.as_socket().ok_or_else(|| {
+                io::Error::new(io::ErrorKind::InvalidData, "not an internet address")
+            })?),
+            DatagramSocket::Unix(_) => Address::Unix(from.as_pathname().map(Path::to_path_buf)),
+        };
+        // With MSG_TRUNC, Linux returns the datagram's real length.
+        Ok((len.min(buf.len()), len > buf.len(), address))
     }
 
     /// The address the socket is bound to.

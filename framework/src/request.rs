@@ -121,6 +121,8 @@ pub struct DatagramRequest {
     /// The server that received the datagram.
     pub server: ServerHandle,
     socket: Arc<DatagramSocket>,
+    /// The datagram was longer than `max_packet_size`, and was cut.
+    pub(crate) truncated: bool,
 }
 
 impl DatagramRequest {
@@ -136,12 +138,19 @@ impl DatagramRequest {
             client_address,
             server,
             socket,
+            truncated: false,
         }
     }
 
     /// The whole datagram as bytes.
     pub fn packet(&self) -> &[u8] {
         self.rfile.get_ref()
+    }
+
+    /// Whether the datagram was longer than the server's `max_packet_size`
+    /// and was cut to it. Python cannot tell; a handler here can refuse it.
+    pub fn truncated(&self) -> bool {
+        self.truncated
     }
 
     /// The server's socket, to send datagrams to other peers than the sender.

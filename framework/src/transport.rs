@@ -30,8 +30,8 @@ pub trait Transport: AsFd + Send + Sync + Sized + 'static {
     /// Where the socket is bound; port 0 has become the real port.
     fn server_address(&self) -> Address;
 
-    /// Python's `get_request`: `accept()` or `recvfrom()`. The socket is
-    /// non-blocking, so this fails with `WouldBlock` when nothing is waiting.
+    /// Python's `get_request`: `accept()` or `recvfrom()`. It never waits:
+    /// it fails with `WouldBlock` when nothing is waiting.
     fn get_request(&self, server: &ServerHandle) -> io::Result<Self::Request>;
 }
 
@@ -61,9 +61,11 @@ fn bound_socket(
     socket.bind(address)?;
     if kind == Type::STREAM {
         socket.listen(options.request_queue_size)?;
+        // The loop waits with poll(); accept() must then never block.
+        socket.set_nonblocking(true)?;
     }
-    // The loop waits with poll(); accept()/recvfrom() must then never block.
-    socket.set_nonblocking(true)?;
+    // A datagram socket stays blocking: replies go out through it and should
+    // wait for buffer space. The loop receives with MSG_DONTWAIT instead.
     Ok(socket)
 }
 
@@ -190,14 +192,11 @@ fn receive_datagram(
     server: &ServerHandle,
 ) -> io::Result<DatagramRequest> {
     let mut buf = vec![0u8; max_packet_size];
-    let (len, from) = socket.recv_from(&mut buf)?;
+    let (len, truncated, from) = socket.recv_from_now(&mut buf)?;
     buf.truncate(len);
-    Ok(DatagramRequest::new(
-        buf,
-        from,
-        Arc::clone(socket),
-        server.clone(),
-    ))
+    let mut request = DatagramRequest::new(buf, from, Arc::clone(socket), server.clone());
+    request.truncated = truncated;
+    Ok(request)
 }
 
 /// Removes a Unix socket's file when the server that created it closes

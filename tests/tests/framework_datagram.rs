@@ -1,6 +1,7 @@
 //! The datagram flavour, in process (sequential servers driven with
 //! `handle_request`): the reply goes out through the server's socket, a
-//! handler can send to other peers, `max_packet_size` cuts long datagrams,
+//! handler can send to other peers, `max_packet_size` cuts long datagrams
+//! (and the handler can tell),
 //! and an unnamed Unix client that cannot be answered is reported, not fatal.
 
 use std::io;
@@ -33,6 +34,9 @@ impl RequestHandler<DatagramRequest> for Measure {
         request
             .wfile
             .extend_from_slice(packet.len().to_string().as_bytes());
+        if request.truncated() {
+            request.wfile.extend_from_slice(b" (cut)");
+        }
         Ok(())
     }
 }
@@ -75,6 +79,12 @@ fn max_packet_size_cuts_long_datagrams() {
     let asker = client();
     asker
         .send_to(&[b'x'; 100], server.server_address().inet().unwrap())
+        .unwrap();
+    server.handle_request().unwrap();
+    assert_eq!(receive(&asker).0, "16 (cut)");
+    // A datagram that fits exactly is not reported as cut.
+    asker
+        .send_to(&[b'y'; 16], server.server_address().inet().unwrap())
         .unwrap();
     server.handle_request().unwrap();
     assert_eq!(receive(&asker).0, "16");
