@@ -1,49 +1,23 @@
-//! `cargo lesson 18` (the chat room) runs to the end by itself, in time, and
-//! shows what it promises.
+//! `cargo lesson 18` (the chat room) runs to the end by itself, in time, shows
+//! what it promises, and leaves no process behind.
 
-use std::io::Read;
-use std::process::{Command, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[test]
 fn lesson_18_runs_to_completion() {
-    let mut child = Command::new(tests::bin_path("lesson"))
-        .arg("18")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the lesson starts");
-    let mut stdout = child.stdout.take().expect("piped");
-    let reader = thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stdout.read_to_string(&mut text);
-        text
-    });
     // The lesson takes a few seconds; the deadline leaves room for a loaded machine.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("lesson 18 did not finish within 60 s");
-        }
-        thread::sleep(Duration::from_millis(50));
-    };
-    let mut stderr = String::new();
-    let _ = child
-        .stderr
-        .take()
-        .expect("piped")
-        .read_to_string(&mut stderr);
-    let output = reader.join().expect("reader");
+    let run = tests::run_lesson(&["18"], Duration::from_secs(60));
+    let output = &run.stdout;
     assert!(
-        status.success(),
-        "lesson 18 failed: {status:?}\n{stderr}\n{output}"
+        run.status.success(),
+        "lesson 18 failed: {:?}\n{}\n{output}",
+        run.status,
+        run.stderr
+    );
+    assert!(
+        run.leftovers.is_empty(),
+        "lesson 18 left processes behind: {:?}",
+        run.leftovers
     );
     for marker in [
         "=== The course's chat room over UDP ===",

@@ -34,7 +34,7 @@ pub fn run() -> LessonResult {
     )?;
     tcp_round(
         "threading",
-        "the job ran in a new thread named \"request\" of the same process; \
+        "the job ran in a thread named \"request\" of the same process; \
          process_request returned at once and the loop went back to poll",
     )?;
     tcp_round(
