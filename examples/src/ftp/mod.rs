@@ -14,7 +14,7 @@
 //! - [`protocol`]: the requests and replies, and reading a bounded line;
 //! - [`library`]: the served directory: the listing, safe names, opening a
 //!   file to send, and uploads that appear only when complete;
-//! - [`transfer`]: file bytes to a socket with `sendfile`, from a socket
+//! - [`transfer`]: file bytes to a socket with `splice` (or `sendfile`), from a socket
 //!   with `splice`, never through our own buffers;
 //! - [`server`]: the request handler and the `ftp-server` program;
 //! - [`client`]: the `ftp-client` program, menu and one-shot forms.

@@ -1,6 +1,7 @@
 //! Moving a file's bytes between a socket and a file without passing them
-//! through the program's memory: `sendfile(2)` from a file to a socket,
-//! `splice(2)` from a socket through a pipe into a file.
+//! through the program's memory: `splice(2)` (or `sendfile(2)`) from a file
+//! through a pipe to a socket, `splice(2)` from a socket through a pipe into
+//! a file.
 //!
 //! A plain `read` + `write` loop copies every byte twice (kernel → our
 //! buffer → kernel). `std::io::copy` would not help for file → socket: it
@@ -21,8 +22,15 @@ const SEND_CHUNK: usize = 1 << 20;
 /// default `pipe-max-size`). Pipes only hold references to pages.
 const PIPE_SIZE: usize = 1 << 20;
 
-/// Sends `size` bytes of `file`, from its start, to `socket` with
-/// `sendfile(2)`, calling `progress` with each step's byte count.
+/// Sends `size` bytes of `file`, from its start, to `socket` without
+/// copying them through the program: `splice(2)` from the file into a 1 MiB
+/// pipe and from the pipe into the socket, or `sendfile(2)` where the file
+/// cannot be spliced. Calls `progress` with each step's byte count.
+///
+/// `sendfile` is the same mechanism with a pipe of its own, fixed at 64 KiB
+/// inside the kernel; with our bigger pipe a 1 GiB download from tmpfs
+/// over loopback measured 0.82–1.17× a plain read/write copy, against
+/// 0.62–0.69× with `sendfile` (see notes/17-ftp-server.md).
 ///
 /// If the file shrank since its size was announced, the promise cannot be
 /// kept: an error comes back, and the caller must end the connection, so
@@ -34,21 +42,48 @@ pub fn send_file(
     mut progress: impl FnMut(u64),
 ) -> io::Result<()> {
     let mut offset: libc::off_t = 0;
+    if let Ok((pipe_out, pipe_in)) = nix::unistd::pipe() {
+        let _ = fcntl(&pipe_in, FcntlArg::F_SETPIPE_SZ(PIPE_SIZE as libc::c_int));
+        let flags = SpliceFFlags::SPLICE_F_MOVE | SpliceFFlags::SPLICE_F_MORE;
+        while (offset as u64) < size {
+            let count = (size - offset as u64).min(PIPE_SIZE as u64) as usize;
+            let n = match splice(file, Some(&mut offset), &pipe_in, None, count, flags) {
+                Ok(0) => return Err(file_shrank()),
+                Ok(n) => n,
+                Err(Errno::EINTR) => continue,
+                // This file system cannot splice: sendfile below does the rest.
+                Err(Errno::EINVAL) if offset == 0 => break,
+                Err(errno) => return Err(errno.into()),
+            };
+            let mut in_pipe = n;
+            while in_pipe > 0 {
+                match splice(&pipe_out, None, &socket, None, in_pipe, flags) {
+                    Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                    Ok(moved) => in_pipe -= moved,
+                    Err(Errno::EINTR) => {}
+                    Err(errno) => return Err(errno.into()),
+                }
+            }
+            progress(n as u64);
+        }
+    }
     while (offset as u64) < size {
         let count = (size - offset as u64).min(SEND_CHUNK as u64) as usize;
         match nix::sys::sendfile::sendfile(&socket, file, Some(&mut offset), count) {
-            Ok(0) => {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "the file shrank while it was sent",
-                ));
-            }
+            Ok(0) => return Err(file_shrank()),
             Ok(n) => progress(n as u64),
             Err(Errno::EINTR) => {}
             Err(errno) => return Err(errno.into()),
         }
     }
     Ok(())
+}
+
+fn file_shrank() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        "the file shrank while it was sent",
+    )
 }
 
 /// Receives exactly `size` bytes from a connection into `file`.
