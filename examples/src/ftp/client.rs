@@ -205,7 +205,7 @@ impl Session {
     }
 
     /// `P size name`: uploads the local file `path` as `name` and returns
-    /// the size. The file is sent with `sendfile(2)`, like the server's downloads.
+    /// the size. The file is sent without a copy (`transfer::send_file`), like the server's downloads.
     pub fn put(&mut self, path: &Path, name: &str) -> Result<u64, Failure> {
         let local = |err: io::Error| {
             Failure::Refused(format!(
