@@ -28,6 +28,8 @@ pub struct LessonRun {
     pub elapsed: Duration,
     /// Processes of its session still alive after it exited (`pid comm state`).
     pub leftovers: Vec<String>,
+    /// Processes of its session left as zombies: exited, never reaped.
+    pub zombies: Vec<String>,
 }
 
 /// A lesson that is running: its stdout arrives line by line.
@@ -126,11 +128,13 @@ impl RunningLesson {
         // init, reaps them); wait a little before calling them left over.
         let sid = self.pid();
         let end = Instant::now() + Duration::from_secs(2);
-        let mut leftovers = session_members(sid);
-        while !leftovers.is_empty() && Instant::now() < end {
+        let mut members = session_processes(sid);
+        while !members.is_empty() && Instant::now() < end {
             thread::sleep(Duration::from_millis(20));
-            leftovers = session_members(sid);
+            members = session_processes(sid);
         }
+        let (zombies, leftovers): (Vec<_>, Vec<_>) =
+            members.into_iter().partition(|p| p.ends_with(" Z"));
         if !leftovers.is_empty() {
             kill_session(sid);
         }
@@ -142,6 +146,7 @@ impl RunningLesson {
             status,
             elapsed,
             leftovers,
+            zombies,
         }
     }
 
@@ -166,6 +171,13 @@ pub fn run_lesson(args: &[&str], deadline: Duration) -> LessonRun {
 
 /// Live (not zombie) processes whose session id is `sid`, as `pid comm state`.
 pub fn session_members(sid: u32) -> Vec<String> {
+    let mut members = session_processes(sid);
+    members.retain(|p| !p.ends_with(" Z"));
+    members
+}
+
+/// Every process whose session id is `sid`, zombies included, as `pid comm state`.
+pub fn session_processes(sid: u32) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
@@ -180,7 +192,7 @@ pub fn session_members(sid: u32) -> Vec<String> {
             let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
             let state = *fields.first()?;
             let session: u32 = fields.get(3)?.parse().ok()?;
-            (session == sid && state != "Z").then(|| format!("{pid} {comm} {state}"))
+            (session == sid).then(|| format!("{pid} {comm} {state}"))
         })
         .collect()
 }

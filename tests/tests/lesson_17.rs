@@ -1,48 +1,19 @@
 //! `lesson 17` runs to the end by itself, shows what it promises, and
 //! leaves no process behind.
 
-use std::io::Read;
-use std::process::{Command, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use tests::bin_path;
+use tests::run_lesson;
 
 #[test]
 fn lesson_17_runs_to_the_end() {
-    let mut child = Command::new(bin_path("lesson"))
-        .arg("17")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the lesson starts");
-    let mut stdout = child.stdout.take().unwrap();
-    let reader = thread::spawn(move || {
-        let mut text = String::new();
-        stdout.read_to_string(&mut text).unwrap();
-        text
-    });
-    let end = Instant::now() + Duration::from_secs(15);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > end {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("lesson 17 did not finish within 15 s");
-        }
-        thread::sleep(Duration::from_millis(20));
-    };
-    let output = reader.join().unwrap();
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    assert!(status.success(), "lesson 17 failed: {stderr}\n{output}");
+    let run = run_lesson(&["17"], Duration::from_secs(15));
+    let output = &run.stdout;
+    assert!(
+        run.status.success(),
+        "lesson 17 failed: {}\n{output}",
+        run.stderr
+    );
     for marker in [
         "Lesson 17: the FTP-style file server",
         "[server] Serving the file library ",

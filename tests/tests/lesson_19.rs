@@ -1,39 +1,13 @@
 //! `cargo lesson 19` runs by itself, shows every exchange it promises, ends
 //! well within 15 s, and leaves no server process behind.
 
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[test]
 fn lesson_19_runs_and_cleans_up() {
-    let started = Instant::now();
-    let child = Command::new(tests::bin_path("lesson"))
-        .arg("19")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    let Ok(output) = rx.recv_timeout(Duration::from_secs(15)) else {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(pid as i32),
-            nix::sys::signal::Signal::SIGKILL,
-        );
-        panic!("lesson 19 did not finish within 15 s");
-    };
-    let output = output.unwrap();
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{text}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let run = tests::run_lesson(&["19"], Duration::from_secs(15));
+    let text = &run.stdout;
+    assert!(run.status.success(), "{text}\n{}", run.stderr);
     for marker in [
         "[server] Serving HTTP on 127.0.0.1 port ",
         "[client] > GET /hello.txt HTTP/1.1\\r\\n",
@@ -72,5 +46,5 @@ fn lesson_19_runs_and_cleans_up() {
         .and_then(|rest| rest.split_whitespace().next())
         .unwrap();
     assert!(!std::path::Path::new(&format!("/proc/{server_pid}")).exists());
-    assert!(started.elapsed() < Duration::from_secs(15));
+    assert!(run.elapsed < Duration::from_secs(15));
 }

@@ -1,55 +1,12 @@
 //! Lesson 20 runs to completion: its traces show each model's path from
 //! serve_forever to handle, and it leaves no process behind.
 
-use std::io::Read;
-use std::process::{Command, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
-
-use tests::bin_path;
+use std::time::Duration;
 
 /// Runs `lesson 20` with a deadline; returns its exit status and output.
 fn run_lesson() -> (std::process::ExitStatus, String) {
-    let mut child = Command::new(bin_path("lesson"))
-        .arg("20")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the lesson starts");
-    let mut stdout = child.stdout.take().expect("piped");
-    let mut stderr = child.stderr.take().expect("piped");
-    let out = thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stdout.read_to_string(&mut text);
-        text
-    });
-    let err = thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        text
-    });
-    let end = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            break status;
-        }
-        if Instant::now() >= end {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "lesson 20 did not finish within 30 s:\n{}",
-                out.join().unwrap_or_default()
-            );
-        }
-        thread::sleep(Duration::from_millis(20));
-    };
-    let text = format!(
-        "{}\n{}",
-        out.join().unwrap_or_default(),
-        err.join().unwrap_or_default()
-    );
-    (status, text)
+    let run = tests::run_lesson(&["20"], Duration::from_secs(30));
+    (run.status, format!("{}\n{}", run.stdout, run.stderr))
 }
 
 /// The number after `pid ` in a line.

@@ -7,154 +7,31 @@
 //! outlived it. The forking happens inside the lesson's processes, never
 //! in this (multi-threaded) test harness.
 
-use std::io::{BufRead, BufReader};
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{self, Receiver};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use regex::Regex;
-use tests::bin_path;
+use tests::{RunningLesson, run_lesson};
 
 /// A lesson must finish well within this, even on a busy CI machine.
 const DEADLINE: Duration = Duration::from_secs(60);
 
-/// Processes (pid, state, command) whose session is `session`.
-fn session_members(session: i32) -> Vec<(i32, char, String)> {
-    let mut members = Vec::new();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return members;
-    };
-    for entry in entries.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        let Some(close) = stat.rfind(')') else {
-            continue;
-        };
-        let comm = stat[stat.find('(').map_or(0, |i| i + 1)..close].to_string();
-        // After the command: state ppid pgrp session ...
-        let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
-        let state = fields.first().and_then(|s| s.chars().next()).unwrap_or('?');
-        if fields.get(3).and_then(|s| s.parse::<i32>().ok()) == Some(session) {
-            members.push((pid, state, comm));
-        }
-    }
-    members
-}
-
-/// Starts `lesson NUMBER` in a new session; its stdout and stderr lines
-/// arrive on the returned channel.
-fn start_lesson(number: &str) -> (Child, Receiver<String>) {
-    let mut command = Command::new(bin_path("lesson"));
-    command
-        .arg(number)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    // SAFETY: setsid is async-signal-safe, the only call made between fork and exec.
-    unsafe {
-        command.pre_exec(|| {
-            if libc::setsid() == -1 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let mut child = command.spawn().expect("the lesson starts");
-    let (tx, rx) = mpsc::channel();
-    let stdout = child.stdout.take().expect("piped");
-    let stderr = child.stderr.take().expect("piped");
-    let tx_err = tx.clone();
-    thread::spawn(move || forward(stdout, &tx));
-    thread::spawn(move || forward(stderr, &tx_err));
-    (child, rx)
-}
-
-fn forward(stream: impl std::io::Read, tx: &mpsc::Sender<String>) {
-    for line in BufReader::new(stream).lines() {
-        let Ok(line) = line else { break };
-        if tx.send(line).is_err() {
-            break;
-        }
-    }
-}
-
-/// Every remaining line, once both streams are closed (the lesson and
-/// everything holding its output have exited), or after 10 s.
-fn collect(lines: &Receiver<String>) -> String {
-    let mut out = String::new();
-    while let Ok(line) = lines.recv_timeout(Duration::from_secs(10)) {
-        out.push_str(&line);
-        out.push('\n');
-    }
-    out
-}
-
-/// Waits for the child until the deadline, killing its whole session if late.
-fn wait_or_kill(child: &mut Child, session: i32, what: &str) -> std::process::ExitStatus {
-    let end = Instant::now() + DEADLINE;
-    loop {
-        if let Some(status) = child.try_wait().expect("try_wait works") {
-            return status;
-        }
-        if Instant::now() >= end {
-            kill_session(session);
-            let _ = child.wait();
-            panic!("{what} did not finish within {DEADLINE:?}");
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn kill_session(session: i32) {
-    for (pid, _, _) in session_members(session) {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(pid),
-            nix::sys::signal::Signal::SIGKILL,
-        );
-    }
-}
-
-/// Asserts that nothing of the session is left (zombies included when `strict`),
-/// allowing 5 s for killed programs to disappear.
-fn assert_nothing_left(session: i32, strict: bool, what: &str) {
-    let end = Instant::now() + Duration::from_secs(5);
-    loop {
-        let left: Vec<_> = session_members(session)
-            .into_iter()
-            .filter(|(_, state, _)| strict || *state != 'Z')
-            .collect();
-        if left.is_empty() {
-            return;
-        }
-        if Instant::now() >= end {
-            kill_session(session);
-            panic!("{what} left processes behind: {left:?}");
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Runs lesson `number` to completion; returns its output.
-fn run_lesson(number: &str) -> String {
-    let (mut child, lines) = start_lesson(number);
-    let session = child.id() as i32;
-    let status = wait_or_kill(&mut child, session, &format!("lesson {number}"));
-    let output = collect(&lines);
+/// Runs lesson `number` to completion in its own session; returns its
+/// output (stdout, then stderr) after checking that it succeeded, left no
+/// process behind (zombies included) and named its note.
+fn run(number: &str) -> String {
+    let run = run_lesson(&[number], DEADLINE);
+    let output = format!("{}\n{}", run.stdout, run.stderr);
     assert!(
-        status.success(),
-        "lesson {number} failed ({status}):\n{output}"
+        run.status.success(),
+        "lesson {number} failed ({}):\n{output}",
+        run.status
     );
-    assert_nothing_left(session, true, &format!("lesson {number}"));
+    assert!(
+        run.leftovers.is_empty() && run.zombies.is_empty(),
+        "lesson {number} left processes behind: {:?} {:?}",
+        run.leftovers,
+        run.zombies
+    );
     assert!(
         output.contains(&format!("notes/{number}-")),
         "lesson {number} points to its note:\n{output}"
@@ -182,7 +59,7 @@ fn capture<'t>(text: &'t str, pattern: &str) -> regex::Captures<'t> {
 
 #[test]
 fn lesson_09_serves_with_select_poll_and_epoll_and_writes_the_file() {
-    let out = run_lesson("09");
+    let out = run("09");
     for api in ["select", "poll", "epoll"] {
         assert!(out.contains(&format!("Serving echo over TCP, {api} on 127.0.0.1 port ")));
         assert_in_order(
@@ -217,7 +94,7 @@ fn lesson_09_serves_with_select_poll_and_epoll_and_writes_the_file() {
 
 #[test]
 fn lesson_10_shows_unix_sockets_and_their_files() {
-    let out = run_lesson("10");
+    let out = run("10");
     assert_in_order(
         &out,
         &[
@@ -235,7 +112,7 @@ fn lesson_10_shows_unix_sockets_and_their_files() {
 
 #[test]
 fn lesson_11_shows_a_zombie_reaped_and_an_orphan_adopted() {
-    let out = run_lesson("11");
+    let out = run("11");
     // fork: the child's parent is the process that forked it.
     let fork = capture(
         &out,
@@ -297,7 +174,7 @@ fn lesson_11_shows_a_zombie_reaped_and_an_orphan_adopted() {
 
 #[test]
 fn lesson_12_passes_data_through_pipe_queue_shared_memory_and_pool() {
-    let out = run_lesson("12");
+    let out = run("12");
     assert!(out.contains("read from the pipe: \"hello parent, this is pid "));
     assert_in_order(
         &out,
@@ -321,7 +198,7 @@ fn lesson_12_passes_data_through_pipe_queue_shared_memory_and_pool() {
 
 #[test]
 fn lesson_13_signals_and_the_driver_and_conductor() {
-    let out = run_lesson("13");
+    let out = run("13");
     assert_in_order(
         &out,
         &[
@@ -363,7 +240,7 @@ fn lesson_13_signals_and_the_driver_and_conductor() {
 
 #[test]
 fn lesson_14_event_lock_semaphore_and_deadlock() {
-    let out = run_lesson("14");
+    let out = run("14");
     assert_eq!(out.matches("released after").count(), 3);
     assert!(out.contains("e.wait(0.1) returns false"));
     assert!(out.contains("with a Mutex:   400000 of 400000"));
@@ -392,7 +269,7 @@ fn lesson_14_event_lock_semaphore_and_deadlock() {
 
 #[test]
 fn lesson_15_prints_the_timing_table_beside_the_course() {
-    let out = run_lesson("15");
+    let out = run("15");
     for (row, course) in [
         ("sequential", r"8\.96 s\s+3\.91 s"),
         ("threads", r"9\.48 s\s+3\.85 s"),
@@ -419,7 +296,7 @@ fn lesson_15_prints_the_timing_table_beside_the_course() {
 
 #[test]
 fn lesson_16_compares_the_server_models() {
-    let out = run_lesson("16");
+    let out = run("16");
     for model in ["sequential", "threading", "forking", "epoll"] {
         capture(
             &out,
@@ -450,35 +327,33 @@ fn interrupted_lessons_leave_nothing_running() {
         ("13", "[bus] conductor"),
         ("11", "[process-demo] parent"),
     ] {
-        let (mut child, lines) = start_lesson(number);
-        let session = child.id() as i32;
+        let mut lesson = RunningLesson::start(&[number]);
+        let session = lesson.pid() as i32;
         // Interrupt in the middle of the lesson, when `marker` shows.
-        let end = Instant::now() + DEADLINE;
-        let mut before = String::new();
-        while !before.contains(marker) {
-            let left = end.saturating_duration_since(Instant::now());
-            match lines.recv_timeout(left) {
-                Ok(line) => {
-                    before.push_str(&line);
-                    before.push('\n');
-                }
-                Err(_) => {
-                    kill_session(session);
-                    let _ = child.wait();
-                    panic!("lesson {number} never printed {marker:?}:\n{before}");
-                }
-            }
+        if lesson.wait_for_line(marker, DEADLINE).is_none() {
+            let early = lesson.finish(Duration::ZERO);
+            panic!(
+                "lesson {number} never printed {marker:?}:\n{}",
+                early.stdout
+            );
         }
         nix::sys::signal::killpg(
             nix::unistd::Pid::from_raw(session),
             nix::sys::signal::Signal::SIGINT,
         )
         .expect("the lesson runs");
-        let status = wait_or_kill(&mut child, session, &format!("interrupted lesson {number}"));
-        let out = before + &collect(&lines);
-        assert!(!status.success(), "lesson {number} was interrupted:\n{out}");
+        let run = lesson.finish(DEADLINE);
+        assert!(
+            !run.status.success(),
+            "lesson {number} was interrupted:\n{}",
+            run.stdout
+        );
         // Nothing may keep running. (Programs killed at the last moment may
         // remain as zombies until init reaps them; they run no more.)
-        assert_nothing_left(session, false, &format!("interrupted lesson {number}"));
+        assert!(
+            run.leftovers.is_empty(),
+            "interrupted lesson {number} left processes behind: {:?}",
+            run.leftovers
+        );
     }
 }

@@ -1,8 +1,10 @@
 //! Small helpers shared by lessons 09–16: clients that print what they do,
 //! and waiting on a condition with a deadline instead of sleeping and hoping.
 
+use std::ffi::OsString;
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::TcpStream;
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 /// A line-oriented TCP client whose every step is printed as `[label] ...`.
@@ -121,4 +123,33 @@ pub fn pad(text: &str, width: usize) -> String {
         })
         .sum();
     format!("{text}{}", " ".repeat(width.saturating_sub(columns)))
+}
+
+/// One section of a demo program: its name on the command line, and the code.
+pub type Section = (&'static str, fn() -> Result<(), String>);
+
+/// The `main` of a demo program started as `lesson __program NAME SECTION`:
+/// runs the named section, then prints `section done`; an unknown section
+/// or a failure is reported on stderr and exits 1.
+pub fn run_section(program: &str, args: &[OsString], sections: &[Section]) -> ExitCode {
+    let wanted = args.get(1).and_then(|a| a.to_str()).unwrap_or("");
+    let result = match sections.iter().find(|(name, _)| *name == wanted) {
+        Some((_, section)) => section(),
+        None => Err(format!("unknown section {wanted:?}")),
+    };
+    finish_section(program, result)
+}
+
+/// Prints `section done` after a demo's success, or the error after a failure.
+pub fn finish_section(program: &str, result: Result<(), String>) -> ExitCode {
+    match result {
+        Ok(()) => {
+            tell("demo", "section done");
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("{program}: {err}");
+            ExitCode::FAILURE
+        }
+    }
 }

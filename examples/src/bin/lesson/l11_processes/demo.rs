@@ -10,29 +10,21 @@ use std::time::Duration;
 use nix::sys::wait::{WaitPidFlag, WaitStatus, wait, waitpid};
 use nix::unistd::{getpid, getppid};
 
-use crate::common_b::{fork_child, proc_state, tell, wait_until};
+use crate::common_b::{fork_child, proc_state, run_section, tell, wait_until};
 
 /// The program: runs one section, then prints `section done`.
 pub fn main(args: Vec<OsString>) -> ExitCode {
-    let section = args.get(1).and_then(|a| a.to_str()).unwrap_or("");
-    let result = match section {
-        "fork" => fork_demo(),
-        "zombie" => zombie(),
-        "wait" => wait_demo(),
-        "orphan" => orphan(),
-        "double-fork" => double_fork(),
-        _ => Err(format!("unknown section {section:?}")),
-    };
-    match result {
-        Ok(()) => {
-            tell("demo", "section done");
-            ExitCode::SUCCESS
-        }
-        Err(err) => {
-            eprintln!("process-demo: {err}");
-            ExitCode::FAILURE
-        }
-    }
+    run_section(
+        "process-demo",
+        &args,
+        &[
+            ("fork", fork_demo),
+            ("zombie", zombie),
+            ("wait", wait_demo),
+            ("orphan", orphan),
+            ("double-fork", double_fork),
+        ],
+    )
 }
 
 type Result = std::result::Result<(), String>;

@@ -15,30 +15,22 @@ use nix::sys::mman::{MapFlags, ProtFlags, mmap_anonymous, munmap};
 use nix::sys::wait::waitpid;
 
 use super::queue::PipeQueue;
-use crate::common_b::{fork_child, tell};
+use crate::common_b::{fork_child, run_section, tell};
 
 type Result = std::result::Result<(), String>;
 
 /// The program: runs one section, then prints `section done`.
 pub fn main(args: Vec<OsString>) -> ExitCode {
-    let section = args.get(1).and_then(|a| a.to_str()).unwrap_or("");
-    let result = match section {
-        "pipe" => pipe(),
-        "queue" => queue(),
-        "shared-memory" => shared_memory(),
-        "pool" => pool(),
-        _ => Err(format!("unknown section {section:?}")),
-    };
-    match result {
-        Ok(()) => {
-            tell("demo", "section done");
-            ExitCode::SUCCESS
-        }
-        Err(err) => {
-            eprintln!("ipc-demo: {err}");
-            ExitCode::FAILURE
-        }
-    }
+    run_section(
+        "ipc-demo",
+        &args,
+        &[
+            ("pipe", pipe),
+            ("queue", queue),
+            ("shared-memory", shared_memory),
+            ("pool", pool),
+        ],
+    )
 }
 
 fn err(e: impl std::fmt::Display) -> String {

@@ -14,7 +14,7 @@ use nix::sys::wait::{WaitPidFlag, WaitStatus, wait, waitpid};
 use nix::unistd::{Pid, getppid};
 
 use super::selfpipe::SelfPipe;
-use crate::common_b::{fork_child, proc_state, tell, wait_until};
+use crate::common_b::{fork_child, proc_state, run_section, tell, wait_until};
 
 type Result = std::result::Result<(), String>;
 
@@ -23,24 +23,16 @@ const STEP: Duration = Duration::from_secs(5);
 
 /// The program: runs one section, then prints `section done`.
 pub fn main(args: Vec<OsString>) -> ExitCode {
-    let section = args.get(1).and_then(|a| a.to_str()).unwrap_or("");
-    let result = match section {
-        "kill" => kill_demo(),
-        "alarm" => alarm_demo(),
-        "sigchld" => sigchld_demo(),
-        "bus" => bus(),
-        _ => Err(format!("unknown section {section:?}")),
-    };
-    match result {
-        Ok(()) => {
-            tell("demo", "section done");
-            ExitCode::SUCCESS
-        }
-        Err(err) => {
-            eprintln!("signal-demo: {err}");
-            ExitCode::FAILURE
-        }
-    }
+    run_section(
+        "signal-demo",
+        &args,
+        &[
+            ("kill", kill_demo),
+            ("alarm", alarm_demo),
+            ("sigchld", sigchld_demo),
+            ("bus", bus),
+        ],
+    )
 }
 
 fn err(e: impl std::fmt::Display) -> String {

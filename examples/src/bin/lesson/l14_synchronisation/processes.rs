@@ -11,7 +11,7 @@ use std::time::Duration;
 use nix::sys::mman::{MapFlags, ProtFlags, mmap_anonymous, munmap};
 use nix::sys::wait::waitpid;
 
-use crate::common_b::{fork_child, tell};
+use crate::common_b::{finish_section, fork_child, tell};
 
 /// What lives in the shared page.
 #[repr(C)]
@@ -23,16 +23,7 @@ struct Shared {
 
 /// The program: 4 processes pass a semaphore of 2 permits.
 pub fn main(_args: Vec<OsString>) -> ExitCode {
-    match run() {
-        Ok(()) => {
-            tell("demo", "section done");
-            ExitCode::SUCCESS
-        }
-        Err(err) => {
-            eprintln!("sync-demo: {err}");
-            ExitCode::FAILURE
-        }
-    }
+    finish_section("sync-demo", run())
 }
 
 fn run() -> Result<(), String> {
