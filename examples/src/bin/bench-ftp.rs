@@ -317,12 +317,21 @@ fn discard(mut reader: impl Read, size: u64) -> Result<(), String> {
 /// The reference: the file through one loopback connection with plain
 /// read/write calls, no protocol and no server.
 fn plain_copy(source: &Path, size: u64) -> Result<f64, String> {
+    let source = source.to_path_buf();
+    loopback_copy(size, move |mut socket| write_file_to(&source, &mut socket))
+}
+
+/// Times `size` bytes through one loopback connection: `send` writes them
+/// on the accepted side (in a thread), this side reads and throws them away.
+fn loopback_copy(
+    size: u64,
+    send: impl FnOnce(TcpStream) -> std::io::Result<()> + Send + 'static,
+) -> Result<f64, String> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let source = source.to_path_buf();
     let sender = thread::spawn(move || -> std::io::Result<()> {
-        let (mut socket, _) = listener.accept()?;
-        write_file_to(&source, &mut socket)
+        let (socket, _) = listener.accept()?;
+        send(socket)
     });
     let start = Instant::now();
     let stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
@@ -397,23 +406,11 @@ fn write_file_to(source: &Path, socket: &mut TcpStream) -> std::io::Result<()> {
 /// zero-copy `send_file` and no protocol, to show what the mechanism itself
 /// costs on loopback.
 fn sendfile_copy(source: &Path, size: u64) -> Result<f64, String> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let source = source.to_path_buf();
-    let sender = thread::spawn(move || -> std::io::Result<()> {
-        let (socket, _) = listener.accept()?;
+    loopback_copy(size, move |socket| {
         let file = File::open(source)?;
         examples::ftp::transfer::send_file(&socket, &file, size, |_| {})
-    });
-    let start = Instant::now();
-    let stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
-    discard(&stream, size)?;
-    let took = start.elapsed().as_secs_f64();
-    sender
-        .join()
-        .map_err(|_| "the sender panicked".to_string())?
-        .map_err(|e| e.to_string())?;
-    Ok(took)
+    })
 }
 
 /// `clients` threads that each connect, list and quit, started together.
