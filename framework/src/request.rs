@@ -36,6 +36,8 @@ pub struct StreamRequest {
     pub client_address: Address,
     /// The server that accepted the connection (to ask it to shut down, or read its address).
     pub server: ServerHandle,
+    /// [`StreamRequest::detach`] was called: the connection outlives the request.
+    detached: bool,
 }
 
 impl StreamRequest {
@@ -50,6 +52,7 @@ impl StreamRequest {
             wfile: connection,
             client_address,
             server,
+            detached: false,
         })
     }
 
@@ -69,6 +72,21 @@ impl StreamRequest {
     pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
         self.wfile.set_nodelay(nodelay)
     }
+
+    /// Takes the connection out of the server's hands, for a handler that
+    /// keeps it open after `handle` returns (an HTTP server that parks an
+    /// idle keep-alive connection instead of holding a thread for it).
+    ///
+    /// Returns a new descriptor of the connection, which is now the
+    /// caller's. When the request ends the server closes only its own
+    /// descriptors: it does not send end-of-file (`SHUT_WR`), which would
+    /// end the connection for every descriptor. Bytes already read into
+    /// `rfile`'s buffer stay there; detach before reading through `rfile`.
+    pub fn detach(&mut self) -> io::Result<Connection> {
+        let connection = self.wfile.try_clone()?;
+        self.detached = true;
+        Ok(connection)
+    }
 }
 
 impl Request for StreamRequest {
@@ -83,8 +101,11 @@ impl Request for StreamRequest {
     fn close(self) {
         // Like Python's TCPServer.shutdown_request: tell the peer we are done
         // writing (it may have closed already, hence the ignored error), then
-        // let both descriptors drop, which closes them.
-        let _ = self.wfile.shutdown(Shutdown::Write);
+        // let both descriptors drop, which closes them. A detached
+        // connection lives on elsewhere: only our descriptors close.
+        if !self.detached {
+            let _ = self.wfile.shutdown(Shutdown::Write);
+        }
     }
 }
 

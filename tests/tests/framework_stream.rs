@@ -216,3 +216,60 @@ fn default_backlog_queues_many_clients() {
     drop(busy);
     running.stop();
 }
+
+/// Writes "handled" and detaches: the connection goes to the test through
+/// `parked`, outliving the request.
+struct Detacher {
+    parked: Arc<Mutex<Vec<framework::Connection>>>,
+}
+
+impl RequestHandler<StreamRequest> for Detacher {
+    fn handle(&mut self, request: &mut StreamRequest) -> io::Result<()> {
+        request.wfile.write_all(b"handled\n")?;
+        let connection = request.detach()?;
+        self.parked.lock().unwrap().push(connection);
+        Ok(())
+    }
+}
+
+#[test]
+fn a_detached_connection_outlives_its_request() {
+    let parked = Arc::new(Mutex::new(Vec::new()));
+    let shared = Arc::clone(&parked);
+    let running = Running::start(
+        TcpServer::bind("127.0.0.1:0", move || Detacher {
+            parked: Arc::clone(&shared),
+        })
+        .unwrap(),
+        Duration::from_millis(50),
+    );
+    let client = connect(running.addr());
+    let mut reader = BufReader::new(client.try_clone().unwrap());
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    assert_eq!(line, "handled\n");
+    // The request has ended (the loop server handles the next one only
+    // after it), yet the client has not seen end-of-file...
+    let mut second = connect(running.addr());
+    let mut greeting = [0u8; 8];
+    second.read_exact(&mut greeting).unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let mut byte = [0u8; 1];
+    let early = (&client).read(&mut byte);
+    assert!(
+        early.as_ref().is_err_and(timed_out),
+        "the server ended a detached connection: {early:?}"
+    );
+    // ...and whoever holds the detached connection still talks on it.
+    let connection = parked.lock().unwrap().remove(0);
+    (&connection).write_all(b"later\n").unwrap();
+    drop(connection);
+    line.clear();
+    reader.read_line(&mut line).unwrap();
+    assert_eq!(line, "later\n");
+    line.clear();
+    assert_eq!(reader.read_line(&mut line).unwrap(), 0, "closed at last");
+    running.stop();
+}
