@@ -14,14 +14,15 @@ use framework::{Address, Connection, RequestHandler, StreamRequest};
 use super::conditional::Validators;
 use super::files::Root;
 use super::head::{Deadline, Head, HeadError, Version, py_repr, read_head};
+use super::idle::{IdleLoop, Parked};
 use super::limit::Limit;
 use super::listing;
 use super::log;
 use super::path::{self, Target};
 use super::range::{self, Ranged};
-use super::response::{
-    INLINE_BODY, ResponseHead, error_page, read_body, send_all, send_file, send_head_more,
-};
+use super::ready::{Received, Step, answer_ready, receive_now};
+use super::response::{INLINE_BODY, ResponseHead, error_page, read_body};
+use super::sink::{Pending, Sink};
 
 /// A request body we read and throw away (a GET may carry one) so that
 /// the next request on the connection starts at the right byte. Larger
@@ -45,24 +46,39 @@ pub struct Settings {
     pub max_connections: usize,
     /// Write the access log to stderr.
     pub access_log: bool,
+    /// Idle keep-alive connections wait in one epoll loop (which also
+    /// answers their small requests) instead of each holding a thread.
+    pub idle_loop: bool,
 }
 
-/// What every handler shares: the served directory and the settings.
-#[derive(Debug)]
+/// What every handler shares: the served directory, the settings, the
+/// connection count and the loop where idle connections wait.
 pub struct Site {
     root: Root,
-    settings: Settings,
-    connections: Limit,
+    pub(super) settings: Settings,
+    connections: Arc<Limit>,
+    pub(super) idle: Option<IdleLoop>,
 }
 
 impl Site {
-    /// Opens `directory` for serving.
-    pub fn open(directory: &Path, settings: Settings) -> io::Result<Site> {
-        Ok(Site {
+    /// Opens `directory` for serving (and starts the idle-connection loop
+    /// when the settings ask for it).
+    pub fn open(directory: &Path, settings: Settings) -> io::Result<Arc<Site>> {
+        let idle = if settings.idle_loop {
+            Some(IdleLoop::new()?)
+        } else {
+            None
+        };
+        let site = Arc::new(Site {
             root: Root::open(directory)?,
-            connections: Limit::new(settings.max_connections),
+            connections: Arc::new(Limit::new(settings.max_connections)),
             settings,
-        })
+            idle,
+        });
+        if site.idle.is_some() {
+            IdleLoop::start(&site)?;
+        }
+        Ok(site)
     }
 }
 
@@ -80,30 +96,147 @@ impl HttpHandler {
 
 impl RequestHandler<StreamRequest> for HttpHandler {
     fn handle(&mut self, request: &mut StreamRequest) -> io::Result<()> {
-        let out = request.connection();
         let client = match &request.client_address {
             Address::Inet(addr) => addr.ip().to_string(),
             other => other.to_string(),
         };
-        let site = &*self.site;
-        let mut conn = Conn { site, out, client };
-        // Errors of the client's connection (reset, timed out, gone) end
-        // the connection; they are not the server's errors to report.
-        let _ = conn.run();
+        if self.site.idle.is_some() {
+            self.answer_or_hand_on(request, client);
+        } else {
+            self.serve_here(request.connection(), &client);
+        }
         Ok(())
     }
 }
 
-/// The state of one connection.
-struct Conn<'a> {
+impl HttpHandler {
+    /// The forking and loop servers: this thread (or child) serves the
+    /// connection from start to end, waiting when it must.
+    fn serve_here(&self, out: &Connection, client: &str) {
+        let site = &*self.site;
+        let mut conn = Conn::new(site, out, client, Sink::Blocking);
+        // Errors of the client's connection (reset, timed out, gone) end
+        // the connection; they are not the server's errors to report.
+        if prepare_to_wait(out, site).is_err() {
+            return;
+        }
+        let Some(_slot) = site.connections.try_enter() else {
+            let _ = conn.reject_busy();
+            linger(out);
+            return;
+        };
+        let _ = conn.run(Vec::new());
+    }
+
+    /// The threading server: the accept loop answers what has already
+    /// arrived, if that needs no waiting (most requests: whole, small, and
+    /// the answer fits the socket), and passes the connection on — to the
+    /// idle loop to wait for a request, or to a thread to do the waiting.
+    /// A `Connection: close` request costs no thread switch at all.
+    fn answer_or_hand_on(&self, request: &mut StreamRequest, client: String) {
+        let site = &self.site;
+        let Some(idle) = &site.idle else { return };
+        let out = request.connection();
+        let slot = site.connections.try_enter();
+        let mut received = Vec::new();
+        let step = if slot.is_none() {
+            let mut conn = Conn::new(site, out, &client, Sink::NonBlocking(Pending::default()));
+            match conn.reject_busy() {
+                Ok(()) => Step::HandOff(conn.into_pending(), Next::CloseAndLinger),
+                Err(_) => Step::Close,
+            }
+        } else {
+            match receive_now(out, &mut received) {
+                Received::Bytes => answer_ready(site, out, &client, &mut received),
+                Received::Nothing => Step::Wait,
+                Received::End if received.is_empty() => Step::Close,
+                Received::End => Step::HandOff(Pending::default(), Next::KeepAlive),
+                Received::Failed => Step::Close,
+            }
+        };
+        // The server closes the request when we return, unless it is detached.
+        let parked = match step {
+            Step::Close => return,
+            _ => match request.detach() {
+                Ok(connection) => Parked::new(connection, client, slot, received),
+                Err(_) => return,
+            },
+        };
+        match step {
+            Step::Close => {}
+            Step::Wait => idle.park(parked),
+            Step::HandOff(pending, next) => idle.hand_off(site, parked, pending, next),
+        }
+    }
+}
+
+/// Socket settings for a connection whose thread waits in reads and writes.
+fn prepare_to_wait(out: &Connection, site: &Site) -> io::Result<()> {
+    // Responses go out in one write each, but a sendfile body follows
+    // its head, and the last packet of a body must not wait for an ACK.
+    out.set_nodelay(true)?;
+    // Each single read or write may wait this long (SO_RCVTIMEO/SO_SNDTIMEO);
+    // Deadline bounds the sum for a whole request head.
+    out.set_timeout(Some(site.settings.timeout))
+}
+
+/// Serves, on this thread, a connection that the accept loop or the idle
+/// loop handed over: sends what they left `pending`, then does what `next`
+/// says — read more requests (starting with the bytes they received),
+/// close, or close gracefully. A connection that goes idle again returns
+/// to the idle loop.
+pub(super) fn resume(site: &Arc<Site>, parked: Parked, pending: Pending, next: Next) {
+    let out = &parked.connection;
+    if prepare_to_wait(out, site).is_err() || pending.flush(out).is_err() {
+        return;
+    }
+    match next {
+        Next::Close => {
+            let _ = out.shutdown(Shutdown::Write);
+        }
+        Next::CloseAndLinger => linger(out),
+        Next::KeepAlive => {
+            let Parked {
+                connection,
+                client,
+                slot,
+                received,
+                ..
+            } = parked;
+            let mut conn = Conn::new(site, &connection, &client, Sink::Blocking);
+            match (conn.run(received), &site.idle) {
+                (Ok(Outcome::Idle), Some(idle)) => {
+                    idle.park(Parked::new(connection, client, slot, Vec::new()))
+                }
+                _ => {
+                    let _ = connection.shutdown(Shutdown::Write);
+                }
+            }
+        }
+    }
+}
+
+/// The state of one connection while a request is answered.
+pub(super) struct Conn<'a> {
     site: &'a Site,
     out: &'a Connection,
-    client: String,
+    client: &'a str,
+    sink: Sink,
+}
+
+/// How [`Conn::run`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Outcome {
+    /// The connection is over (closed, or to be closed).
+    Done,
+    /// A kept-alive connection with no request waiting: the caller may
+    /// park it in the idle loop.
+    Idle,
 }
 
 /// How a response ended the exchange.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Next {
+pub enum Next {
     /// Read the next request on this connection.
     KeepAlive,
     /// Close; the request was read entirely.
@@ -112,25 +245,35 @@ enum Next {
     CloseAndLinger,
 }
 
-impl Conn<'_> {
+impl<'a> Conn<'a> {
+    /// A connection to `client` on `out`, answering through `sink`.
+    pub(super) fn new(site: &'a Site, out: &'a Connection, client: &'a str, sink: Sink) -> Self {
+        Conn {
+            site,
+            out,
+            client,
+            sink,
+        }
+    }
+
+    /// What the responses left unsent (see [`Sink`]).
+    pub(super) fn into_pending(self) -> Pending {
+        self.sink.into_pending()
+    }
+
     fn settings(&self) -> &Settings {
         &self.site.settings
     }
 
-    fn run(&mut self) -> io::Result<()> {
-        // Responses go out in one write each, but a sendfile body follows
-        // its head, and the last packet of a body must not wait for an ACK.
-        self.out.set_nodelay(true)?;
-        // Each single read or write may wait this long (SO_RCVTIMEO/SO_SNDTIMEO);
-        // Deadline bounds the sum for a whole request head.
-        self.out.set_timeout(Some(self.settings().timeout))?;
-        let Some(_slot) = self.site.connections.try_enter() else {
-            return self.reject_busy();
-        };
+    /// Reads and answers requests until the connection ends or, with an
+    /// idle loop to go to, until no request is waiting. `received` holds
+    /// bytes of the connection read before (by the idle loop).
+    fn run(&mut self, received: Vec<u8>) -> io::Result<Outcome> {
         // We read through our own buffer so that every read checks the
         // request's deadline. (The framework's `rfile` is left untouched.)
         let timeout = self.settings().timeout;
-        let mut reader = BufReader::with_capacity(8 * 1024, Deadline::new(self.out, timeout));
+        let mut reader =
+            BufReader::with_capacity(8 * 1024, Deadline::new(self.out, timeout, received));
         let mut scratch = Vec::new();
         loop {
             reader.get_mut().restart(timeout);
@@ -148,18 +291,28 @@ impl Conn<'_> {
                 }
             };
             match next {
+                // Nothing more has come: rather than block this thread in a
+                // read, let the idle loop wait for the next request.
+                Next::KeepAlive
+                    if self.site.idle.is_some()
+                        && reader.buffer().is_empty()
+                        && !reader.get_ref().has_received() =>
+                {
+                    return Ok(Outcome::Idle);
+                }
                 Next::KeepAlive => continue,
-                Next::Close => return Ok(()),
+                Next::Close => return Ok(Outcome::Done),
                 Next::CloseAndLinger => {
                     linger(self.out);
-                    return Ok(());
+                    return Ok(Outcome::Done);
                 }
             }
         }
     }
 
-    /// Over the connection cap: say so clearly, then close.
-    fn reject_busy(&self) -> io::Result<()> {
+    /// Over the connection cap: say so clearly (the caller then closes
+    /// gracefully).
+    fn reject_busy(&mut self) -> io::Result<()> {
         let message = format!(
             "Too many connections (the limit is {}); try again shortly",
             self.site.connections.max()
@@ -172,16 +325,20 @@ impl Conn<'_> {
         head.header("Content-Length", body.len());
         let mut bytes = head.finish();
         bytes.extend_from_slice(body.as_bytes());
-        send_all(self.out, &bytes)?;
+        self.send(&bytes)?;
         self.log("-", 503, body.len() as u64);
-        linger(self.out);
         Ok(())
     }
 
     fn log(&self, line: &str, code: u16, size: u64) {
         if self.settings().access_log {
-            log::access(&self.client, line, code, size);
+            log::access(self.client, line, code, size);
         }
+    }
+
+    /// Sends response bytes through the connection's sink.
+    fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.sink.send(self.out, bytes)
     }
 
     /// Whether this exchange may leave the connection open (Python's rules:
@@ -197,8 +354,9 @@ impl Conn<'_> {
         head.version >= Version::HTTP_11 || head.has_token("connection", "keep-alive")
     }
 
-    /// Answers one parsed request.
-    fn respond(&mut self, head: &Head, reader: &mut impl BufRead) -> io::Result<Next> {
+    /// Answers one parsed request. (The idle loop calls this only for
+    /// requests without a body, so it never waits to read one.)
+    pub(super) fn respond(&mut self, head: &Head, reader: &mut impl BufRead) -> io::Result<Next> {
         let mut next = if self.wants_keep_alive(head) {
             Next::KeepAlive
         } else {
@@ -214,7 +372,7 @@ impl Conn<'_> {
             }
             // The client waits for this before it sends a body.
             if head.version >= Version::HTTP_11 && self.settings().protocol >= Version::HTTP_11 {
-                send_all(self.out, b"HTTP/1.1 100 Continue\r\n\r\n")?;
+                self.send(b"HTTP/1.1 100 Continue\r\n\r\n")?;
             }
         }
         // A body on a GET means nothing to us, but it must be read past.
@@ -303,7 +461,7 @@ impl Conn<'_> {
 
     /// Python's `send_error`: the status with its message, and an HTML page
     /// (whose bytes a `HEAD` request does not get).
-    fn error(
+    pub(super) fn error(
         &mut self,
         request: Option<&Head>,
         code: u16,
@@ -323,7 +481,7 @@ impl Conn<'_> {
         if !head_only {
             bytes.extend_from_slice(body.as_bytes());
         }
-        send_all(self.out, &bytes)?;
+        self.send(&bytes)?;
         let line = request.map_or("-", |r| r.line.as_str());
         self.log(line, code, if head_only { 0 } else { body.len() as u64 });
         Ok(if Self::is_http09(request) {
@@ -341,7 +499,7 @@ impl Conn<'_> {
         let mut head = self.head_for(Some(request), 301, "Moved Permanently", next);
         head.header("Location", location);
         head.header("Content-Length", 0);
-        send_all(self.out, &head.finish())?;
+        self.send(&head.finish())?;
         self.log(&request.line, 301, 0);
         Ok(next)
     }
@@ -369,7 +527,7 @@ impl Conn<'_> {
         if !head_only {
             bytes.extend_from_slice(body.as_bytes());
         }
-        send_all(self.out, &bytes)?;
+        self.send(&bytes)?;
         self.log(
             &request.line,
             200,
@@ -400,7 +558,7 @@ impl Conn<'_> {
             let mut head = self.head_for(Some(request), 304, "Not Modified", next);
             head.header("ETag", &validators.etag);
             head.header("Last-Modified", validators.last_modified());
-            send_all(self.out, &head.finish())?;
+            self.send(&head.finish())?;
             self.log(&request.line, 304, 0);
             return Ok(next);
         }
@@ -434,13 +592,12 @@ impl Conn<'_> {
         }
         let head_only = request.method == "HEAD";
         if head_only || count == 0 {
-            send_all(self.out, &bytes)?;
+            self.send(&bytes)?;
         } else if count <= INLINE_BODY {
             read_body(file, start, count, &mut bytes)?;
-            send_all(self.out, &bytes)?;
+            self.send(&bytes)?;
         } else {
-            send_head_more(self.out, &bytes)?;
-            send_file(self.out, file, start, count)?;
+            self.sink.send_file(self.out, bytes, file, start, count)?;
         }
         self.log(&request.line, code, if head_only { 0 } else { count });
         Ok(if http09 { Next::Close } else { next })
@@ -458,7 +615,7 @@ impl Conn<'_> {
         if !head_only {
             bytes.extend_from_slice(body.as_bytes());
         }
-        send_all(self.out, &bytes)?;
+        self.send(&bytes)?;
         self.log(
             &request.line,
             416,
@@ -480,7 +637,7 @@ pub fn content_type(name: &str) -> &'static str {
 /// body, a pipelined request): we stop writing, then read and drop what
 /// still comes for a moment. Closing a socket with unread bytes makes the
 /// kernel send a reset, and the client could lose our response with it.
-fn linger(out: &Connection) {
+pub(super) fn linger(out: &Connection) {
     let _ = out.shutdown(Shutdown::Write);
     let _ = out.set_timeout(Some(LINGER));
     let end = Instant::now() + LINGER;

@@ -103,18 +103,22 @@ pub enum HeadError {
 /// A reader that refuses to read once its deadline has passed.
 ///
 /// The socket also has a read timeout (`SO_RCVTIMEO`), which bounds each
-/// single wait; this bounds the sum of them.
+/// single wait; this bounds the sum of them. It may start with bytes that
+/// were received already (by the idle-connection loop) before the socket's.
 pub struct Deadline<'a> {
     connection: &'a Connection,
     deadline: Instant,
+    received: io::Cursor<Vec<u8>>,
 }
 
 impl<'a> Deadline<'a> {
-    /// Reads from `connection`, with a deadline `limit` from now.
-    pub fn new(connection: &'a Connection, limit: Duration) -> Deadline<'a> {
+    /// Reads `received` first, then from `connection`, with a deadline
+    /// `limit` from now.
+    pub fn new(connection: &'a Connection, limit: Duration, received: Vec<u8>) -> Deadline<'a> {
         Deadline {
             connection,
             deadline: Instant::now() + limit,
+            received: io::Cursor::new(received),
         }
     }
 
@@ -122,15 +126,49 @@ impl<'a> Deadline<'a> {
     pub fn restart(&mut self, limit: Duration) {
         self.deadline = Instant::now() + limit;
     }
+
+    /// Whether bytes received earlier are still waiting to be read.
+    pub fn has_received(&self) -> bool {
+        (self.received.position() as usize) < self.received.get_ref().len()
+    }
 }
 
 impl Read for Deadline<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.has_received() {
+            return self.received.read(buf);
+        }
         if Instant::now() >= self.deadline {
             return Err(io::ErrorKind::TimedOut.into());
         }
         self.connection.read(buf)
     }
+}
+
+/// Whether `buf` holds a whole request head, so that parsing it cannot
+/// wait for more bytes: the request line and, unless it is an HTTP/0.9 or
+/// malformed line (fewer than three words, answered from the line alone),
+/// the blank line that ends the headers.
+pub fn is_complete_head(buf: &[u8]) -> bool {
+    let Some(end) = buf.iter().position(|&b| b == b'\n') else {
+        return false;
+    };
+    // Counted exactly as `parse_request_line` splits the line (Latin-1).
+    let words = buf[..end]
+        .split(|&b| is_py_space(b as char))
+        .filter(|w| !w.is_empty())
+        .count();
+    if words < 3 {
+        return true;
+    }
+    let mut rest = &buf[end + 1..];
+    while let Some(end) = rest.iter().position(|&b| b == b'\n') {
+        if rest[..end] == *b"" || rest[..end] == *b"\r" {
+            return true;
+        }
+        rest = &rest[end + 1..];
+    }
+    false
 }
 
 fn is_timeout(err: &io::Error) -> bool {

@@ -5,6 +5,7 @@
 //! connections being served; beyond the cap a client gets a short, clear
 //! `503 Service Unavailable` with `Retry-After` instead of a hung socket.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Counts connections against a maximum.
@@ -15,8 +16,10 @@ pub struct Limit {
 }
 
 /// One counted connection; the place is given back when it is dropped.
+/// It travels with the connection (into the idle-connection loop too), so
+/// a parked keep-alive connection still counts.
 #[derive(Debug)]
-pub struct Slot<'a>(&'a Limit);
+pub struct Slot(Arc<Limit>);
 
 impl Limit {
     /// A limit of `max` connections at once.
@@ -33,17 +36,17 @@ impl Limit {
     }
 
     /// Takes a place, or `None` when all `max` are taken.
-    pub fn try_enter(&self) -> Option<Slot<'_>> {
+    pub fn try_enter(self: &Arc<Self>) -> Option<Slot> {
         let before = self.current.fetch_add(1, Ordering::AcqRel);
         if before >= self.max {
             self.current.fetch_sub(1, Ordering::AcqRel);
             return None;
         }
-        Some(Slot(self))
+        Some(Slot(Arc::clone(self)))
     }
 }
 
-impl Drop for Slot<'_> {
+impl Drop for Slot {
     fn drop(&mut self) {
         self.0.current.fetch_sub(1, Ordering::AcqRel);
     }
@@ -55,7 +58,7 @@ mod tests {
 
     #[test]
     fn gives_places_back() {
-        let limit = Limit::new(2);
+        let limit = Arc::new(Limit::new(2));
         let a = limit.try_enter().unwrap();
         let _b = limit.try_enter().unwrap();
         assert!(limit.try_enter().is_none());

@@ -20,17 +20,23 @@
 //! | the Apache-style access log on stderr | [`log`] |
 //! | the cap on concurrent connections (503 beyond it) | [`limit`] |
 //! | one connection, request after request (keep-alive) | [`handler`] |
+//! | idle keep-alive connections wait in one epoll loop, not a thread each | [`idle`] |
+//! | answer what has arrived, without waiting (accept loop, idle loop) | [`ready`] |
+//! | writes that wait (a thread) or never wait (the loops) | [`sink`] |
 
 pub mod conditional;
 pub mod files;
 pub mod handler;
 pub mod head;
+pub mod idle;
 pub mod limit;
 pub mod listing;
 pub mod log;
 pub mod path;
 pub mod range;
+pub mod ready;
 pub mod response;
+pub mod sink;
 
 use std::ffi::OsString;
 use std::io::{self, Write};
@@ -43,7 +49,7 @@ use std::time::Duration;
 use clap::Parser;
 use framework::{
     Address, ForkingMixIn, MixIn, RequestHandler, Sequential, Server, ServerOptions, StreamRequest,
-    TcpTransport, ThreadingMixIn,
+    TcpTransport,
 };
 
 pub use handler::{HttpHandler, Site};
@@ -88,8 +94,9 @@ struct Args {
 /// The concurrency models: the framework's three.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum HttpModel {
-    /// A thread per connection (the framework's `ThreadingMixIn`, which
-    /// reuses the threads of finished connections).
+    /// Threads for the connections that wait (the framework's
+    /// `ThreadingMixIn`); what needs no waiting is answered by the accept
+    /// loop, and idle keep-alive connections wait in one epoll loop.
     Threading,
     /// A child process per connection (`ForkingMixIn`).
     Forking,
@@ -129,7 +136,7 @@ fn run(args: &Args) -> io::Result<()> {
             "--timeout must be a positive number of seconds",
         ));
     }
-    let site = Arc::new(Site::open(
+    let site = Site::open(
         &directory,
         handler::Settings {
             protocol: args.protocol,
@@ -139,8 +146,11 @@ fn run(args: &Args) -> io::Result<()> {
             timeout: Duration::from_secs_f64(args.timeout),
             max_connections: args.max_connections,
             access_log: !args.quiet,
+            // Only threads can park connections and go on: a forked child
+            // serves one connection and exits.
+            idle_loop: args.model == HttpModel::Threading,
         },
-    )?);
+    )?;
     let factory = move || HttpHandler::new(Arc::clone(&site));
     let address = (args.bind.as_str(), args.port);
     // Like http.server: SO_REUSEADDR, so a restart does not wait for TIME_WAIT.
@@ -149,14 +159,12 @@ fn run(args: &Args) -> io::Result<()> {
         HttpModel::Sequential => serve(Server::<TcpTransport, Sequential, _>::bind_with(
             address, &options, factory,
         )?),
-        HttpModel::Threading => {
-            let mut server =
-                Server::<TcpTransport, ThreadingMixIn, _>::bind_with(address, &options, factory)?;
-            // Python's ThreadingHTTPServer sets daemon_threads: Ctrl+C must
-            // not wait for idle keep-alive connections to time out.
-            server.mixin_mut().daemon_threads = true;
-            serve(server)
-        }
+        // The accept loop answers what has arrived and passes waiting work
+        // on to threads (see `HttpHandler`): it must not be a thread per
+        // connection itself, or every request would pay a thread switch.
+        HttpModel::Threading => serve(Server::<TcpTransport, Sequential, _>::bind_with(
+            address, &options, factory,
+        )?),
         HttpModel::Forking => {
             let mut server =
                 Server::<TcpTransport, ForkingMixIn, _>::bind_with(address, &options, factory)?;

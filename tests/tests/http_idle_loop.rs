@@ -1,0 +1,208 @@
+//! The threading model's division of work: the accept loop and the idle
+//! loop answer what has arrived without waiting, threads do the waiting.
+//! Seen from outside, a connection must behave exactly as if one thread
+//! served it from start to end — and idle connections must hold no thread.
+
+use std::fs;
+use std::io::Write;
+use std::net::{Shutdown, TcpStream};
+use std::thread;
+use std::time::Duration;
+
+use tempfile::TempDir;
+use tests::ServerProcess;
+use tests::http::Client;
+use tests::procfs::wait_until;
+
+/// 3 MiB and a bit: more than a socket takes at once, so its answer is
+/// handed to a thread.
+fn big() -> Vec<u8> {
+    (0..3 * 1024 * 1024 + 7).map(|i| (i % 251) as u8).collect()
+}
+
+fn site() -> TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("digits.txt"), "0123456789").unwrap();
+    fs::write(dir.path().join("big.bin"), big()).unwrap();
+    dir
+}
+
+fn start(dir: &TempDir, extra: &[&str]) -> ServerProcess {
+    let mut args = vec!["-q", "-d", dir.path().to_str().unwrap()];
+    args.extend_from_slice(extra);
+    args.push("0");
+    ServerProcess::start("http-server", &args)
+}
+
+fn threads_of(pid: u32) -> usize {
+    fs::read_dir(format!("/proc/{pid}/task")).unwrap().count()
+}
+
+#[test]
+fn idle_kept_alive_connections_hold_no_thread() {
+    let dir = site();
+    let server = start(&dir, &[]);
+    let addr = server.addr();
+    let mut clients: Vec<Client> = (0..40).map(|_| Client::connect(&addr)).collect();
+    for client in &mut clients {
+        assert_eq!(client.get("GET", "/digits.txt", &[]).text(), "0123456789");
+    }
+    // 40 open connections, none busy: the main thread, Ctrl+C's thread and
+    // the idle loop, plus perhaps a pooled thread or two — not one each.
+    let pid = server.pid();
+    assert!(
+        wait_until(Duration::from_secs(10), || threads_of(pid) < 10),
+        "{} threads for 40 idle connections",
+        threads_of(pid)
+    );
+    // Every one of them is still served, in turn and out of order.
+    for client in clients.iter_mut().rev() {
+        assert_eq!(client.get("GET", "/digits.txt", &[]).code, 200);
+    }
+}
+
+#[test]
+fn a_large_answer_goes_to_a_thread_and_the_connection_comes_back() {
+    let dir = site();
+    let server = start(&dir, &[]);
+    let mut c = Client::connect(&server.addr());
+    let big = big();
+    for _ in 0..3 {
+        assert_eq!(c.get("GET", "/digits.txt", &[]).text(), "0123456789");
+        let r = c.get("GET", "/big.bin", &[]);
+        assert_eq!(r.code, 200);
+        assert!(r.body == big, "the big file arrived changed");
+    }
+    assert_eq!(c.get("GET", "/digits.txt", &[]).text(), "0123456789");
+}
+
+#[test]
+fn many_pipelined_requests_are_all_answered_in_order() {
+    let dir = site();
+    let server = start(&dir, &[]);
+    let mut c = Client::connect(&server.addr());
+    // More than one turn of the loop (16), with a large answer among them.
+    let mut batch = Vec::new();
+    let mut expected = Vec::new();
+    for i in 0..40u8 {
+        let digit = i % 10;
+        if i == 20 {
+            batch.extend_from_slice(b"GET /big.bin HTTP/1.1\r\n\r\n");
+            expected.push(None);
+        } else {
+            batch.extend_from_slice(
+                format!("GET /digits.txt HTTP/1.1\r\nRange: bytes={digit}-{digit}\r\n\r\n")
+                    .as_bytes(),
+            );
+            expected.push(Some(digit.to_string()));
+        }
+    }
+    c.send(&batch).unwrap();
+    let big = big();
+    for want in expected {
+        let r = c.read_response(false).unwrap();
+        match want {
+            Some(digit) => assert_eq!(r.text(), digit),
+            None => assert!(r.body == big, "the big file arrived changed"),
+        }
+    }
+    assert_eq!(c.get("GET", "/digits.txt", &[]).code, 200);
+}
+
+#[test]
+fn a_request_in_pieces_on_an_idle_connection_is_answered() {
+    let dir = site();
+    let server = start(&dir, &[]);
+    let mut c = Client::connect(&server.addr());
+    assert_eq!(c.get("GET", "/digits.txt", &[]).code, 200);
+    // The connection is idle now; its next request comes in three parts.
+    for part in [
+        &b"GET /digits.txt HT"[..],
+        b"TP/1.1\r\nRange: bytes=2-4\r\n",
+        b"\r\n",
+    ] {
+        thread::sleep(Duration::from_millis(100));
+        c.send(part).unwrap();
+    }
+    assert_eq!(c.read_response(false).unwrap().text(), "234");
+}
+
+#[test]
+fn half_a_request_and_then_end_of_input_is_still_answered() {
+    let dir = site();
+    let server = start(&dir, &[]);
+    let mut c = Client::connect(&server.addr());
+    assert_eq!(c.get("GET", "/digits.txt", &[]).code, 200);
+    // As Python does: the headers end where the input ends.
+    c.send(b"GET /digits.txt HTTP/1.1\r\nRange: bytes=0-1\r\n")
+        .unwrap();
+    c.reader.get_ref().shutdown(Shutdown::Write).unwrap();
+    let r = c.read_response(false).unwrap();
+    assert_eq!(r.text(), "01");
+    assert!(c.is_closed());
+}
+
+#[test]
+fn a_bad_request_on_an_idle_connection_gets_its_error_and_a_close() {
+    let dir = site();
+    let server = start(&dir, &[]);
+    let addr = server.addr();
+    let mut c = Client::connect(&addr);
+    assert_eq!(c.get("GET", "/digits.txt", &[]).code, 200);
+    c.send(b"GET /digits.txt HTTP/2.0\r\n\r\n").unwrap();
+    let r = c.read_response(false).unwrap();
+    assert_eq!(r.code, 505);
+    assert!(c.is_closed());
+    // Unknown methods too, and the server goes on serving.
+    let mut c = Client::connect(&addr);
+    assert_eq!(c.get("GET", "/digits.txt", &[]).code, 200);
+    c.send(b"POST /digits.txt HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc")
+        .unwrap();
+    assert_eq!(c.read_response(false).unwrap().code, 501);
+    assert!(c.is_closed());
+    assert_eq!(Client::connect(&addr).get("GET", "/", &[]).code, 200);
+}
+
+/// Sockets the process has open: its listening socket and its connections.
+fn sockets_of(pid: u32) -> usize {
+    fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .filter_map(|entry| fs::read_link(entry.ok()?.path()).ok())
+        .filter(|target| target.to_string_lossy().starts_with("socket:"))
+        .count()
+}
+
+#[test]
+fn a_client_that_never_reads_does_not_stop_the_others() {
+    let dir = site();
+    let server = start(&dir, &["--timeout", "5"]);
+    let addr = server.addr();
+    let pid = server.pid();
+    let connections = || sockets_of(pid) - 1;
+    // Ask for the big file again and again, and read nothing: its answers
+    // fill the socket, and the thread writing them waits, not the loops.
+    let mut hog = TcpStream::connect(&addr).unwrap();
+    let mut greedy = Vec::new();
+    for _ in 0..20 {
+        greedy.extend_from_slice(b"GET /big.bin HTTP/1.1\r\n\r\n");
+    }
+    hog.write_all(&greedy).unwrap();
+    for _ in 0..20 {
+        let mut c = Client::connect(&addr);
+        assert_eq!(c.get("GET", "/digits.txt", &[]).text(), "0123456789");
+        assert_eq!(c.get("GET", "/digits.txt", &[]).code, 200);
+    }
+    // All served, and closed, while the hog's connection is still open in
+    // the server, its write stalled: nobody waited for it.
+    assert!(
+        wait_until(Duration::from_secs(4), || connections() == 1),
+        "{} connections open, expected only the hog's",
+        connections()
+    );
+    // When the hog goes away, the thread writing to it is released too.
+    drop(hog);
+    assert!(
+        wait_until(Duration::from_secs(20), || connections() == 0),
+        "the hog's connection stayed open after it left"
+    );
+}
