@@ -16,8 +16,9 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
+use nix::fcntl::AtFlags;
 use nix::fcntl::{OFlag, OpenHow, ResolveFlag, openat2};
-use nix::sys::stat::Mode;
+use nix::sys::stat::{FileStat, Mode, fstatat};
 
 /// The served directory, kept open.
 #[derive(Debug)]
@@ -66,6 +67,17 @@ impl Root {
             Err(Errno::ENOSYS | Errno::EPERM) => self.open_checked(relative),
             Err(err) => Err(err.into()),
         }
+    }
+
+    /// `fstatat` of `relative` below the root, not following a final
+    /// symlink (for [`super::cache`], which compares it with a file it
+    /// opened the checked way; nothing is opened or read here).
+    pub fn stat_no_follow(&self, relative: &[u8]) -> io::Result<FileStat> {
+        Ok(fstatat(
+            &self.fd,
+            OsStr::from_bytes(relative),
+            AtFlags::AT_SYMLINK_NOFOLLOW,
+        )?)
     }
 
     /// The portable way: resolve every link, then check the prefix. (A link

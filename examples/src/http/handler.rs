@@ -5,12 +5,14 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::net::Shutdown;
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use framework::{Address, Connection, RequestHandler, StreamRequest};
 
+use super::cache::SmallFiles;
 use super::conditional::Validators;
 use super::files::Root;
 use super::head::{Deadline, Head, HeadError, Version, py_repr, read_head};
@@ -58,6 +60,7 @@ pub struct Site {
     pub(super) settings: Settings,
     connections: Arc<Limit>,
     pub(super) idle: Option<IdleLoop>,
+    small_files: SmallFiles,
 }
 
 impl Site {
@@ -74,6 +77,7 @@ impl Site {
             connections: Arc::new(Limit::new(settings.max_connections)),
             settings,
             idle,
+            small_files: SmallFiles::default(),
         });
         if site.idle.is_some() {
             IdleLoop::start(&site)?;
@@ -398,7 +402,14 @@ impl<'a> Conn<'a> {
             return self.error(Some(head), 400, "Bad request path", next);
         };
         let not_found = |this: &mut Self| this.error(Some(head), 404, "File not found", next);
-        let Ok(file) = self.site.root.open_beneath(&resolved.relative()) else {
+        let relative = resolved.relative();
+        if !resolved.trailing_slash {
+            if let Some(kept) = self.site.small_files.get(&self.site.root, &relative) {
+                let body = Body::Memory(&kept.body);
+                return self.file(head, body, &kept.validators, kept.content_type, next);
+            }
+        }
+        let Ok(file) = self.site.root.open_beneath(&relative) else {
             return not_found(self);
         };
         let Ok(meta) = file.metadata() else {
@@ -410,13 +421,13 @@ impl<'a> Conn<'a> {
                 return self.redirect(head, &location, next);
             }
             for index in ["index.html", "index.htm"] {
-                let mut relative = resolved.relative();
-                relative.extend_from_slice(b"/");
-                relative.extend_from_slice(index.as_bytes());
-                if let Ok(page) = self.site.root.open_beneath(&relative) {
+                let mut page_path = relative.clone();
+                page_path.extend_from_slice(b"/");
+                page_path.extend_from_slice(index.as_bytes());
+                if let Ok(page) = self.site.root.open_beneath(&page_path) {
                     if let Ok(meta) = page.metadata() {
                         if meta.is_file() {
-                            return self.file(head, &page, &meta, index, next);
+                            return self.regular_file(head, &page_path, &page, &meta, index, next);
                         }
                     }
                 }
@@ -429,7 +440,34 @@ impl<'a> Conn<'a> {
         }
         let name = resolved.parts.last().map_or(&b""[..], |p| p.as_slice());
         let name = String::from_utf8_lossy(name).into_owned();
-        self.file(head, &file, &meta, &name, next)
+        self.regular_file(head, &relative, &file, &meta, &name, next)
+    }
+
+    /// A regular file opened the checked way: answered from a copy kept in
+    /// memory when it is small and settled (see [`super::cache`]).
+    fn regular_file(
+        &mut self,
+        request: &Head,
+        relative: &[u8],
+        file: &File,
+        meta: &std::fs::Metadata,
+        name: &str,
+        next: Next,
+    ) -> io::Result<Next> {
+        let modified = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
+        let validators = Validators::new(modified, meta.len());
+        let content_type = content_type(name);
+        if SmallFiles::would_keep(meta) {
+            let mut body = vec![0; meta.len() as usize];
+            if file.read_exact_at(&mut body, 0).is_ok() {
+                let small_files = &self.site.small_files;
+                let kept = small_files.keep(relative, meta, body.into(), validators, content_type);
+                let body = Body::Memory(&kept.body);
+                return self.file(request, body, &kept.validators, content_type, next);
+            }
+        }
+        let body = Body::File(file, meta.len());
+        self.file(request, body, &validators, content_type, next)
     }
 
     /// Starts a response head with our version, and the connection header
@@ -545,19 +583,17 @@ impl<'a> Conn<'a> {
     fn file(
         &mut self,
         request: &Head,
-        file: &File,
-        meta: &std::fs::Metadata,
-        name: &str,
+        body: Body<'_>,
+        validators: &Validators,
+        content_type: &str,
         next: Next,
     ) -> io::Result<Next> {
-        let len = meta.len();
-        let modified = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
-        let validators = Validators::new(modified, len);
+        let len = body.len();
         let http09 = Self::is_http09(Some(request));
         if !http09 && validators.not_modified(request) {
             let mut head = self.head_for(Some(request), 304, "Not Modified", next);
             head.header("ETag", &validators.etag);
-            head.header("Last-Modified", validators.last_modified());
+            head.header("Last-Modified", &validators.last_modified);
             self.send(&head.finish())?;
             self.log(&request.line, 304, 0);
             return Ok(next);
@@ -577,9 +613,9 @@ impl<'a> Conn<'a> {
         let mut bytes = Vec::new();
         if !http09 {
             let mut head = self.head_for(Some(request), code, super::response::reason(code), next);
-            head.header("Content-Type", content_type(name));
+            head.header("Content-Type", content_type);
             head.header("Content-Length", count);
-            head.header("Last-Modified", validators.last_modified());
+            head.header("Last-Modified", &validators.last_modified);
             head.header("ETag", &validators.etag);
             head.header("Accept-Ranges", "bytes");
             if code == 206 {
@@ -591,13 +627,17 @@ impl<'a> Conn<'a> {
             bytes = head.finish();
         }
         let head_only = request.method == "HEAD";
-        if head_only || count == 0 {
-            self.send(&bytes)?;
-        } else if count <= INLINE_BODY {
-            read_body(file, start, count, &mut bytes)?;
-            self.send(&bytes)?;
-        } else {
-            self.sink.send_file(self.out, bytes, file, start, count)?;
+        match body {
+            _ if head_only || count == 0 => self.send(&bytes)?,
+            Body::Memory(content) => {
+                bytes.extend_from_slice(&content[start as usize..(start + count) as usize]);
+                self.send(&bytes)?;
+            }
+            Body::File(file, _) if count <= INLINE_BODY => {
+                read_body(file, start, count, &mut bytes)?;
+                self.send(&bytes)?;
+            }
+            Body::File(file, _) => self.sink.send_file(self.out, bytes, file, start, count)?,
         }
         self.log(&request.line, code, if head_only { 0 } else { count });
         Ok(if http09 { Next::Close } else { next })
@@ -622,6 +662,23 @@ impl<'a> Conn<'a> {
             if head_only { 0 } else { body.len() as u64 },
         );
         Ok(next)
+    }
+}
+
+/// Where a file's bytes come from.
+enum Body<'a> {
+    /// The open file, and its length.
+    File(&'a File, u64),
+    /// A copy kept in memory.
+    Memory(&'a [u8]),
+}
+
+impl Body<'_> {
+    fn len(&self) -> u64 {
+        match self {
+            Body::File(_, len) => *len,
+            Body::Memory(content) => content.len() as u64,
+        }
     }
 }
 

@@ -15,6 +15,7 @@
 //! | read a request head, with Python's limits and a deadline | [`head`] |
 //! | turn the URL into a path that cannot leave the served directory | [`path`] |
 //! | open it (symlinks checked by the kernel), list a directory | [`files`], [`listing`] |
+//! | keep small files in memory, checked against the disk each time | [`cache`] |
 //! | `If-None-Match`, `If-Modified-Since`, `Range` | [`conditional`], [`range`] |
 //! | write the response head in one send, the body with `sendfile` | [`response`] |
 //! | the Apache-style access log on stderr | [`log`] |
@@ -24,6 +25,7 @@
 //! | answer what has arrived, without waiting (accept loop, idle loop) | [`ready`] |
 //! | writes that wait (a thread) or never wait (the loops) | [`sink`] |
 
+pub mod cache;
 pub mod conditional;
 pub mod files;
 pub mod handler;
