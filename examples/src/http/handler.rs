@@ -74,7 +74,7 @@ impl Site {
         };
         let site = Arc::new(Site {
             root: Root::open(directory)?,
-            connections: Arc::new(Limit::new(settings.max_connections)),
+            connections: Arc::new(Limit::new(settings.max_connections)?),
             settings,
             idle,
             small_files: SmallFiles::default(),
