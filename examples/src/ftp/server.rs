@@ -163,7 +163,7 @@ impl FtpHandler {
         send_reply(&request.wfile, &Reply::Ok(None))?;
         // An error here is the connection's (the client is gone): returning
         // it drops `upload`, which deletes the temporary file.
-        let stored = match receive_file(&mut request.rfile, &request.wfile, upload.file(), size)? {
+        let stored = match receive_file(&mut request.rfile, upload.file(), size)? {
             Ok(()) => upload.finish(),
             Err(err) => {
                 // Delete the temporary file before the client hears about it.
