@@ -91,6 +91,9 @@
 //! - When `accept` fails for want of descriptors (`EMFILE`), the loop pauses
 //!   for 100 ms instead of spinning on the still-readable socket.
 //! - A failed bind closes its socket before returning the error.
+//! - A handler can keep its connection after `handle` returns
+//!   ([`StreamRequest::detach`]): an HTTP server parks idle keep-alive
+//!   connections in an event loop instead of holding a thread for each.
 
 #![deny(missing_docs)]
 
