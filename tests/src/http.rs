@@ -141,3 +141,27 @@ pub fn raw(addr: &str, bytes: &[u8]) -> Response {
     client.send(bytes).expect("send");
     client.read_response(false).expect("a response")
 }
+
+/// The bytes of `big.bin` in [`sample_site`]: 3 MiB and a bit, more than a
+/// socket takes at once, so its answer goes by `sendfile`, from a thread.
+pub fn big_file() -> Vec<u8> {
+    (0..3 * 1024 * 1024 + 7).map(|i| (i % 251) as u8).collect()
+}
+
+/// A served directory with `digits.txt` ("0123456789") and `big.bin`
+/// ([`big_file`]).
+pub fn sample_site() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    std::fs::write(dir.path().join("digits.txt"), "0123456789").expect("write digits.txt");
+    std::fs::write(dir.path().join("big.bin"), big_file()).expect("write big.bin");
+    dir
+}
+
+/// Starts `http-server -q -d DIR [extra...] 0` and waits for its banner.
+pub fn start_server(dir: &std::path::Path, extra: &[&str]) -> crate::ServerProcess {
+    let dir = dir.to_str().expect("a UTF-8 temporary path");
+    let mut args = vec!["-q", "-d", dir];
+    args.extend_from_slice(extra);
+    args.push("0");
+    crate::ServerProcess::start("http-server", &args)
+}

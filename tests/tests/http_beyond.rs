@@ -14,22 +14,14 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::Signal;
 use tempfile::TempDir;
 use tests::ServerProcess;
-use tests::http::{Client, get};
+use tests::http::{Client, get, sample_site, start_server};
 
 fn site() -> TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("digits.txt"), "0123456789").unwrap();
-    // 3 MiB and a bit: goes out by sendfile, in several calls.
-    let big: Vec<u8> = (0..3 * 1024 * 1024 + 7).map(|i| (i % 251) as u8).collect();
-    fs::write(dir.path().join("big.bin"), big).unwrap();
-    dir
+    sample_site()
 }
 
 fn start(dir: &TempDir, extra: &[&str]) -> ServerProcess {
-    let mut args = vec!["-q", "-d", dir.path().to_str().unwrap()];
-    args.extend_from_slice(extra);
-    args.push("0");
-    ServerProcess::start("http-server", &args)
+    start_server(dir.path(), extra)
 }
 
 #[test]

@@ -11,27 +11,15 @@ use std::time::Duration;
 
 use tempfile::TempDir;
 use tests::ServerProcess;
-use tests::http::Client;
+use tests::http::{Client, big_file, sample_site, start_server};
 use tests::procfs::wait_until;
 
-/// 3 MiB and a bit: more than a socket takes at once, so its answer is
-/// handed to a thread.
-fn big() -> Vec<u8> {
-    (0..3 * 1024 * 1024 + 7).map(|i| (i % 251) as u8).collect()
-}
-
 fn site() -> TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("digits.txt"), "0123456789").unwrap();
-    fs::write(dir.path().join("big.bin"), big()).unwrap();
-    dir
+    sample_site()
 }
 
 fn start(dir: &TempDir, extra: &[&str]) -> ServerProcess {
-    let mut args = vec!["-q", "-d", dir.path().to_str().unwrap()];
-    args.extend_from_slice(extra);
-    args.push("0");
-    ServerProcess::start("http-server", &args)
+    start_server(dir.path(), extra)
 }
 
 fn threads_of(pid: u32) -> usize {
@@ -66,7 +54,7 @@ fn a_large_answer_goes_to_a_thread_and_the_connection_comes_back() {
     let dir = site();
     let server = start(&dir, &[]);
     let mut c = Client::connect(&server.addr());
-    let big = big();
+    let big = big_file();
     for _ in 0..3 {
         assert_eq!(c.get("GET", "/digits.txt", &[]).text(), "0123456789");
         let r = c.get("GET", "/big.bin", &[]);
@@ -98,7 +86,7 @@ fn many_pipelined_requests_are_all_answered_in_order() {
         }
     }
     c.send(&batch).unwrap();
-    let big = big();
+    let big = big_file();
     for want in expected {
         let r = c.read_response(false).unwrap();
         match want {

@@ -5,8 +5,7 @@ use std::fs::{self, File, FileTimes};
 use std::thread;
 use std::time::{Duration, SystemTime};
 
-use tests::ServerProcess;
-use tests::http::Client;
+use tests::http::{Client, start_server};
 
 /// The cache keeps only files whose times are a second old (its "racy git"
 /// rule); the change time cannot be set back, so the test waits it out.
@@ -27,10 +26,7 @@ fn a_kept_file_that_changes_is_served_new() {
     };
     set_mtime(&path);
     let_settle();
-    let server = ServerProcess::start(
-        "http-server",
-        &["-q", "-d", dir.path().to_str().unwrap(), "0"],
-    );
+    let server = start_server(dir.path(), &[]);
     let mut c = Client::connect(&server.addr());
     // The first answer reads the file and keeps it; the second is the copy.
     for _ in 0..2 {
@@ -74,10 +70,7 @@ fn a_kept_file_swapped_for_a_symlink_to_outside_is_not_served() {
     let path = dir.path().join("page.txt");
     fs::write(&path, "public!!!!").unwrap();
     let_settle();
-    let server = ServerProcess::start(
-        "http-server",
-        &["-q", "-d", dir.path().to_str().unwrap(), "0"],
-    );
+    let server = start_server(dir.path(), &[]);
     let mut c = Client::connect(&server.addr());
     for _ in 0..2 {
         assert_eq!(c.get("GET", "/page.txt", &[]).text(), "public!!!!");

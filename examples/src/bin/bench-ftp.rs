@@ -366,14 +366,28 @@ fn local_write(library: &Path, size: u64) -> Result<f64, String> {
 }
 
 /// Reads `size` bytes from `reader` and throws them away.
-fn discard(mut reader: impl Read, size: u64) -> Result<(), String> {
-    let mut buffer = vec![0u8; 256 * 1024];
+fn discard(reader: impl Read, size: u64) -> Result<(), String> {
+    read_exactly(reader, size, 256 * 1024, |_| Ok(()))
+}
+
+/// Reads `size` bytes from `reader`, `chunk` bytes at most per read, and
+/// hands each read's bytes to `each`.
+fn read_exactly(
+    mut reader: impl Read,
+    size: u64,
+    chunk: usize,
+    mut each: impl FnMut(&[u8]) -> Result<(), String>,
+) -> Result<(), String> {
+    let mut buffer = vec![0u8; chunk];
     let mut left = size;
     while left > 0 {
         let want = buffer.len().min(left as usize);
         match reader.read(&mut buffer[..want]) {
             Ok(0) => return Err(format!("stream ended {left} bytes early")),
-            Ok(n) => left -= n as u64,
+            Ok(n) => {
+                each(&buffer[..n])?;
+                left -= n as u64;
+            }
             Err(e) => return Err(e.to_string()),
         }
     }
@@ -393,6 +407,15 @@ fn loopback_copy(
     size: u64,
     send: impl FnOnce(TcpStream) -> std::io::Result<()> + Send + 'static,
 ) -> Result<f64, String> {
+    loopback_copy_into(send, |stream| discard(stream, size))
+}
+
+/// Times one loopback connection: `send` writes on the accepted side (in a
+/// thread), `receive` reads on this side.
+fn loopback_copy_into(
+    send: impl FnOnce(TcpStream) -> std::io::Result<()> + Send + 'static,
+    receive: impl FnOnce(&TcpStream) -> Result<(), String>,
+) -> Result<f64, String> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let sender = thread::spawn(move || -> std::io::Result<()> {
@@ -401,7 +424,7 @@ fn loopback_copy(
     });
     let start = Instant::now();
     let stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
-    discard(&stream, size)?;
+    receive(&stream)?;
     let took = start.elapsed().as_secs_f64();
     sender
         .join()
@@ -460,37 +483,18 @@ fn upload_once(addr: &str, library: &Path, source: &Path) -> Result<f64, String>
 /// must: the loopback limit and the file system's together, without server
 /// or protocol.
 fn receive_and_write_copy(source: &Path, library: &Path, size: u64) -> Result<f64, String> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let source = source.to_path_buf();
-    let sender = thread::spawn(move || -> std::io::Result<()> {
-        let (mut socket, _) = listener.accept()?;
-        write_file_to(&source, &mut socket)
-    });
     let path = library.join(".receive-test");
-    let start = Instant::now();
-    let mut stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
-    let mut file = File::create(&path).map_err(|e| e.to_string())?;
-    let mut buffer = vec![0u8; 1024 * 1024];
-    let mut left = size;
-    while left > 0 {
-        let want = buffer.len().min(left as usize);
-        match stream.read(&mut buffer[..want]) {
-            Ok(0) => return Err(format!("stream ended {left} bytes early")),
-            Ok(n) => {
-                file.write_all(&buffer[..n]).map_err(|e| e.to_string())?;
-                left -= n as u64;
-            }
-            Err(e) => return Err(e.to_string()),
-        }
-    }
-    drop(file);
-    let took = start.elapsed().as_secs_f64();
+    let took = loopback_copy_into(
+        move |mut socket| write_file_to(&source, &mut socket),
+        |stream| {
+            let mut file = File::create(&path).map_err(|e| e.to_string())?;
+            read_exactly(stream, size, 1024 * 1024, |bytes| {
+                file.write_all(bytes).map_err(|e| e.to_string())
+            })
+        },
+    )?;
     fs::remove_file(&path).map_err(|e| e.to_string())?;
-    sender
-        .join()
-        .map_err(|_| "the sender panicked".to_string())?
-        .map_err(|e| e.to_string())?;
     Ok(took)
 }
 
