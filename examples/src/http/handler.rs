@@ -158,18 +158,19 @@ impl HttpHandler {
                 Received::Failed => Step::Close,
             }
         };
-        // The server closes the request when we return, unless it is detached.
-        let parked = match step {
+        let hand_off = match step {
             Step::Close => return,
-            _ => match request.detach() {
-                Ok(connection) => Parked::new(connection, client, slot, received),
-                Err(_) => return,
-            },
+            Step::Wait => None,
+            Step::HandOff(pending, next) => Some((pending, next)),
         };
-        match step {
-            Step::Close => {}
-            Step::Wait => idle.park(parked),
-            Step::HandOff(pending, next) => idle.hand_off(site, parked, pending, next),
+        // The server closes the request when we return, unless it is detached.
+        let Ok(connection) = request.detach() else {
+            return;
+        };
+        let parked = Parked::new(connection, client, slot, received);
+        match hand_off {
+            None => idle.park(parked),
+            Some((pending, next)) => idle.hand_off(site, parked, pending, next),
         }
     }
 }

@@ -118,7 +118,7 @@ impl IdleLoop {
     }
 
     /// Gives a connection to a thread: it sends what is `pending`, then
-    /// does what `next` says (see [`resume`]).
+    /// does what `next` says (`handler::resume`).
     pub fn hand_off(&self, site: &Arc<Site>, parked: Parked, pending: Pending, next: Next) {
         let site = Arc::clone(site);
         // If no thread can start, the job is dropped and the connection

@@ -4,7 +4,7 @@
 //! A request that is whole, has no body, and whose answer the socket takes
 //! at once (a small file, a 304, a 404...) is answered here; the request
 //! and response are the same bytes a connection's thread would read and
-//! write ([`Conn::respond`]). Everything else becomes a [`Step::HandOff`]:
+//! write (`Conn::respond` in `handler.rs`). Everything else becomes a [`Step::HandOff`]:
 //! a thread takes the connection and does the waiting.
 
 use std::io;

@@ -1,7 +1,7 @@
 //! Where a connection's responses go: straight to the socket, waiting as
 //! long as the client needs (a connection's own thread), or without ever
-//! waiting (the idle-connection loop, which serves many connections and
-//! must not stall on one).
+//! waiting (the accept loop and the idle loop, which serve many
+//! connections and must not stall on one).
 //!
 //! A response that cannot go out at once is kept, in order, as
 //! [`Pending`] parts; the loop then hands the connection to a thread,
