@@ -171,7 +171,8 @@ fn a_client_that_never_reads_does_not_stop_the_others() {
     // fill the socket, and the thread writing them waits, not the loops.
     let mut hog = TcpStream::connect(&addr).unwrap();
     let mut greedy = Vec::new();
-    for _ in 0..20 {
+    // 40 answers of 3 MiB: more than both ends' socket buffers hold.
+    for _ in 0..40 {
         greedy.extend_from_slice(b"GET /big.bin HTTP/1.1\r\n\r\n");
     }
     hog.write_all(&greedy).unwrap();
