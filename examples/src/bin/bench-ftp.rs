@@ -35,6 +35,8 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::Instant;
 
+use nix::time::{ClockId, clock_gettime};
+
 use examples::ftp::client::Session;
 
 const MIB: u64 = 1024 * 1024;
@@ -181,6 +183,8 @@ fn run(options: &Options) -> Result<(), String> {
     let server = Server::start(&library, "threading")?;
     // Every run of each transfer, in seconds.
     let mut runs: [Vec<f64>; 6] = Default::default();
+    // The reading thread's CPU time in the plain, zero-copy and download runs.
+    let mut reader_cpu: [Vec<f64>; 3] = Default::default();
     let [
         plain_runs,
         sendfile_runs,
@@ -190,9 +194,17 @@ fn run(options: &Options) -> Result<(), String> {
         write_runs,
     ] = &mut runs;
     for run in 0..options.runs {
-        plain_runs.push(plain_copy(&source, size)?);
-        sendfile_runs.push(sendfile_copy(&source, size)?);
-        download_runs.push(download_once(&server.addr, size)?);
+        let copies = [
+            plain_copy(&source, size)?,
+            sendfile_copy(&source, size)?,
+            download_once(&server.addr, size)?,
+        ];
+        plain_runs.push(copies[0].secs);
+        sendfile_runs.push(copies[1].secs);
+        download_runs.push(copies[2].secs);
+        for (cpu, copy) in reader_cpu.iter_mut().zip(copies) {
+            cpu.push(copy.reader_cpu);
+        }
         // The three that write a new 1 GiB file run back to back, the
         // plain write first: on a virtual machine that gives freed memory
         // back to the host (free page reporting, about 2 s after it is
@@ -310,6 +322,12 @@ fn run(options: &Options) -> Result<(), String> {
         sorted.sort_by(f64::total_cmp);
         sorted[sorted.len() / 2]
     };
+    println!(
+        "CPU time of the reading thread, median: plain copy {:.2} s, zero-copy copy {:.2} s, download {:.2} s",
+        median(&reader_cpu[0]),
+        median(&reader_cpu[1]),
+        median(&reader_cpu[2])
+    );
     let plain_median = median(&runs[0]);
     println!(
         "Medians instead of bests: download {:.2}x, upload {:.2}x the plain copy",
@@ -396,7 +414,7 @@ fn read_exactly(
 
 /// The reference: the file through one loopback connection with plain
 /// read/write calls, no protocol and no server.
-fn plain_copy(source: &Path, size: u64) -> Result<f64, String> {
+fn plain_copy(source: &Path, size: u64) -> Result<Transfer, String> {
     let source = source.to_path_buf();
     loopback_copy(size, move |mut socket| write_file_to(&source, &mut socket))
 }
@@ -406,7 +424,7 @@ fn plain_copy(source: &Path, size: u64) -> Result<f64, String> {
 fn loopback_copy(
     size: u64,
     send: impl FnOnce(TcpStream) -> std::io::Result<()> + Send + 'static,
-) -> Result<f64, String> {
+) -> Result<Transfer, String> {
     loopback_copy_into(send, |stream| discard(stream, size))
 }
 
@@ -415,17 +433,17 @@ fn loopback_copy(
 fn loopback_copy_into(
     send: impl FnOnce(TcpStream) -> std::io::Result<()> + Send + 'static,
     receive: impl FnOnce(&TcpStream) -> Result<(), String>,
-) -> Result<f64, String> {
+) -> Result<Transfer, String> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let sender = thread::spawn(move || -> std::io::Result<()> {
         let (socket, _) = listener.accept()?;
         send(socket)
     });
-    let start = Instant::now();
+    let timer = Transfer::start();
     let stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
     receive(&stream)?;
-    let took = start.elapsed().as_secs_f64();
+    let took = timer.stop();
     sender
         .join()
         .map_err(|_| "the sender panicked".to_string())?
@@ -433,9 +451,47 @@ fn loopback_copy_into(
     Ok(took)
 }
 
+/// How long a transfer took, and how much CPU time the reading thread used
+/// meanwhile (which shows where the loopback limit lies).
+#[derive(Clone, Copy)]
+struct Transfer {
+    secs: f64,
+    reader_cpu: f64,
+}
+
+impl Transfer {
+    /// Starts timing, on the reading thread.
+    fn start() -> Transfer {
+        Transfer {
+            secs: now_secs(),
+            reader_cpu: thread_cpu_secs(),
+        }
+    }
+
+    /// The time and CPU time since `start`.
+    fn stop(self) -> Transfer {
+        Transfer {
+            secs: now_secs() - self.secs,
+            reader_cpu: thread_cpu_secs() - self.reader_cpu,
+        }
+    }
+}
+
+fn now_secs() -> f64 {
+    clock_secs(ClockId::CLOCK_MONOTONIC)
+}
+
+fn thread_cpu_secs() -> f64 {
+    clock_secs(ClockId::CLOCK_THREAD_CPUTIME_ID)
+}
+
+fn clock_secs(clock: ClockId) -> f64 {
+    clock_gettime(clock).map_or(0.0, |t| t.tv_sec() as f64 + t.tv_nsec() as f64 / 1e9)
+}
+
 /// `G big.bin`, the body read and thrown away.
-fn download_once(addr: &str, size: u64) -> Result<f64, String> {
-    let start = Instant::now();
+fn download_once(addr: &str, size: u64) -> Result<Transfer, String> {
+    let timer = Transfer::start();
     let mut stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
     stream
         .write_all(b"G big.bin\n")
@@ -447,7 +503,7 @@ fn download_once(addr: &str, size: u64) -> Result<f64, String> {
         return Err(format!("unexpected reply {header:?}"));
     }
     discard(reader, size)?;
-    Ok(start.elapsed().as_secs_f64())
+    Ok(timer.stop())
 }
 
 /// `P up.bin`, the file's bytes sent the same way as in the plain copy
@@ -495,7 +551,7 @@ fn receive_and_write_copy(source: &Path, library: &Path, size: u64) -> Result<f6
         },
     )?;
     fs::remove_file(&path).map_err(|e| e.to_string())?;
-    Ok(took)
+    Ok(took.secs)
 }
 
 /// The plain way to send a file: read 256 KiB, write it, until the end.
@@ -514,7 +570,7 @@ fn write_file_to(source: &Path, socket: &mut TcpStream) -> std::io::Result<()> {
 /// A second reference: the same loopback copy, sent with the server's
 /// zero-copy `send_file` and no protocol, to show what the mechanism itself
 /// costs on loopback.
-fn sendfile_copy(source: &Path, size: u64) -> Result<f64, String> {
+fn sendfile_copy(source: &Path, size: u64) -> Result<Transfer, String> {
     let source = source.to_path_buf();
     loopback_copy(size, move |socket| {
         let file = File::open(source)?;
