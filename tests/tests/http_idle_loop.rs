@@ -195,3 +195,32 @@ fn a_client_that_never_reads_does_not_stop_the_others() {
         "the hog's connection stayed open after it left"
     );
 }
+
+#[test]
+fn half_a_request_handed_to_a_thread_keeps_its_deadline() {
+    let dir = site();
+    let server = start(&dir, &["--timeout", "3"]);
+    let mut c = Client::connect(&server.addr());
+    assert_eq!(c.get("GET", "/digits.txt", &[]).code, 200);
+    // The next request's head starts slowly, in the idle loop...
+    let started = std::time::Instant::now();
+    c.send(b"GET /digits.txt HTTP/1.1\r\n").unwrap();
+    while started.elapsed() < Duration::from_secs(2) {
+        c.send(b"X-Slow: 1\r\n").unwrap();
+        thread::sleep(Duration::from_millis(100));
+    }
+    // ...then grows past what the loop keeps, so a thread takes it over.
+    let long = format!("X-Long: {}\r\n", "a".repeat(20 * 1024));
+    c.send(long.as_bytes()).unwrap();
+    // The head never ends; the 3 s count from its start, not from the
+    // hand-over (which would allow 5 s).
+    let mut line = String::new();
+    use std::io::BufRead;
+    let _ = c.reader.read_line(&mut line);
+    assert!(line.starts_with("HTTP/1.1 408"), "{line:?}");
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_millis(4500),
+        "cut off after {took:?}: the thread gave the request a second deadline"
+    );
+}

@@ -129,7 +129,7 @@ impl HttpHandler {
             linger(out);
             return;
         };
-        let _ = conn.run(Vec::new());
+        let _ = conn.run(Vec::new(), site.settings.timeout);
     }
 
     /// The threading server: the accept loop answers what has already
@@ -191,6 +191,14 @@ fn prepare_to_wait(out: &Connection, site: &Site) -> io::Result<()> {
 /// close, or close gracefully. A connection that goes idle again returns
 /// to the idle loop.
 pub(super) fn resume(site: &Arc<Site>, parked: Parked, pending: Pending, next: Next) {
+    // Half a request that waited in the idle loop has only the rest of its
+    // time (a slow client gets no second deadline); a new one gets it all.
+    // Taken now, so that sending `pending` does not count.
+    let first_deadline = if parked.received.is_empty() {
+        site.settings.timeout
+    } else {
+        site.settings.timeout.saturating_sub(parked.waited())
+    };
     let out = &parked.connection;
     if prepare_to_wait(out, site).is_err() || pending.flush(out).is_err() {
         return;
@@ -209,7 +217,7 @@ pub(super) fn resume(site: &Arc<Site>, parked: Parked, pending: Pending, next: N
                 ..
             } = parked;
             let mut conn = Conn::new(site, &connection, &client, Sink::Blocking);
-            match (conn.run(received), &site.idle) {
+            match (conn.run(received, first_deadline), &site.idle) {
                 (Ok(Outcome::Idle), Some(idle)) => {
                     idle.park(Parked::new(connection, client, slot, Vec::new()))
                 }
@@ -273,15 +281,19 @@ impl<'a> Conn<'a> {
     /// Reads and answers requests until the connection ends or, with an
     /// idle loop to go to, until no request is waiting. `received` holds
     /// bytes of the connection read before (by the idle loop).
-    fn run(&mut self, received: Vec<u8>) -> io::Result<Outcome> {
+    fn run(&mut self, received: Vec<u8>, first_deadline: Duration) -> io::Result<Outcome> {
         // We read through our own buffer so that every read checks the
         // request's deadline. (The framework's `rfile` is left untouched.)
         let timeout = self.settings().timeout;
         let mut reader =
-            BufReader::with_capacity(8 * 1024, Deadline::new(self.out, timeout, received));
+            BufReader::with_capacity(8 * 1024, Deadline::new(self.out, first_deadline, received));
         let mut scratch = Vec::new();
+        let mut first = true;
         loop {
-            reader.get_mut().restart(timeout);
+            // The first request's time may have started in the idle loop.
+            if !std::mem::take(&mut first) {
+                reader.get_mut().restart(timeout);
+            }
             let next = match read_head(&mut reader, &mut scratch) {
                 Ok(head) => self.respond(&head, &mut reader)?,
                 Err(HeadError::Closed) => Next::Close,

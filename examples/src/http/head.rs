@@ -10,9 +10,11 @@
 //! client, which sends one byte just before each read would time out.
 
 use std::io::{self, BufRead, Read};
+use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
 use framework::Connection;
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 /// Longest request line or header line, CRLF included (Python's `_MAXLINE`).
 pub const MAX_LINE: usize = 65536;
@@ -100,11 +102,11 @@ pub enum HeadError {
     Io(io::Error),
 }
 
-/// A reader that refuses to read once its deadline has passed.
-///
-/// The socket also has a read timeout (`SO_RCVTIMEO`), which bounds each
-/// single wait; this bounds the sum of them. It may start with bytes that
-/// were received already (by the idle-connection loop) before the socket's.
+/// A reader with a deadline: each read waits (`poll`) only for what is left
+/// of it, so a whole request head must arrive in time, however the client
+/// spreads its bytes. (The socket's read timeout, `SO_RCVTIMEO`, bounds one
+/// wait only.) It may start with bytes received already, by the accept or
+/// idle loop, before the socket's.
 pub struct Deadline<'a> {
     connection: &'a Connection,
     deadline: Instant,
@@ -138,8 +140,19 @@ impl Read for Deadline<'_> {
         if self.has_received() {
             return self.received.read(buf);
         }
-        if Instant::now() >= self.deadline {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
             return Err(io::ErrorKind::TimedOut.into());
+        }
+        // Wait only for what is left of the deadline: the socket's own
+        // timeout would allow a whole timeout more.
+        let mut fds = [PollFd::new(self.connection.as_fd(), PollFlags::POLLIN)];
+        let wait =
+            PollTimeout::try_from(left.max(Duration::from_millis(1))).unwrap_or(PollTimeout::MAX);
+        match poll(&mut fds, wait) {
+            Ok(0) => return Err(io::ErrorKind::TimedOut.into()),
+            Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+            Err(err) => return Err(err.into()),
         }
         self.connection.read(buf)
     }

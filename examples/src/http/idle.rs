@@ -71,6 +71,13 @@ impl Parked {
     }
 }
 
+impl Parked {
+    /// How long since it last finished a response (or arrived).
+    pub fn waited(&self) -> Duration {
+        self.since.elapsed()
+    }
+}
+
 /// The loop's shared half: where connections are parked or handed off.
 pub struct IdleLoop {
     epoll: Epoll,
