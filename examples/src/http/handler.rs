@@ -334,16 +334,12 @@ impl<'a> Conn<'a> {
             "Too many connections (the limit is {}); try again shortly",
             self.site.connections.max()
         );
-        let body = error_page(503, &message);
+        let page = error_page(503, &message);
         let mut head = ResponseHead::new(self.settings().protocol, 503, "Service Unavailable");
         head.header("Retry-After", 1);
         head.header("Connection", "close");
-        head.header("Content-Type", "text/html;charset=utf-8");
-        head.header("Content-Length", body.len());
-        let mut bytes = head.finish();
-        bytes.extend_from_slice(body.as_bytes());
-        self.send(&bytes)?;
-        self.log("-", 503, body.len() as u64);
+        let html = "text/html;charset=utf-8";
+        self.send_page(None, (503, head), html, &page, Next::Close)?;
         Ok(())
     }
 
@@ -519,27 +515,44 @@ impl<'a> Conn<'a> {
         message: &str,
         next: Next,
     ) -> io::Result<Next> {
-        let body = error_page(code, message);
+        let head = self.head_for(request, code, message, next);
+        let page = error_page(code, message);
+        self.send_page(
+            request,
+            (code, head),
+            "text/html;charset=utf-8",
+            &page,
+            next,
+        )
+    }
+
+    /// Sends `head` (of status `code`) with `Content-Type` and `Content-Length` added, then an
+    /// HTML `page`, and logs it. A `HEAD` request gets no page bytes, an
+    /// HTTP/0.9 one no head (and then the connection closes).
+    fn send_page(
+        &mut self,
+        request: Option<&Head>,
+        (code, mut head): (u16, ResponseHead),
+        content_type: &str,
+        page: &str,
+        next: Next,
+    ) -> io::Result<Next> {
+        let http09 = Self::is_http09(request);
         let head_only = request.is_some_and(|r| r.method == "HEAD");
-        let mut bytes = if Self::is_http09(request) {
+        let mut bytes = if http09 {
             Vec::new()
         } else {
-            let mut head = self.head_for(request, code, message, next);
-            head.header("Content-Type", "text/html;charset=utf-8");
-            head.header("Content-Length", body.len());
+            head.header("Content-Type", content_type);
+            head.header("Content-Length", page.len());
             head.finish()
         };
         if !head_only {
-            bytes.extend_from_slice(body.as_bytes());
+            bytes.extend_from_slice(page.as_bytes());
         }
         self.send(&bytes)?;
         let line = request.map_or("-", |r| r.line.as_str());
-        self.log(line, code, if head_only { 0 } else { body.len() as u64 });
-        Ok(if Self::is_http09(request) {
-            Next::Close
-        } else {
-            next
-        })
+        self.log(line, code, if head_only { 0 } else { page.len() as u64 });
+        Ok(if http09 { Next::Close } else { next })
     }
 
     /// 301 to the same URL with a `/` added (and the query kept).
@@ -566,29 +579,15 @@ impl<'a> Conn<'a> {
         let Ok(entries) = listing::read_entries(dir) else {
             return self.error(Some(request), 404, "No permission to list directory", next);
         };
-        let body = listing::page(url_path, &entries);
-        let mut bytes = Vec::new();
-        if !Self::is_http09(Some(request)) {
-            let mut head = self.head_for(Some(request), 200, "OK", next);
-            head.header("Content-Type", "text/html; charset=utf-8");
-            head.header("Content-Length", body.len());
-            bytes = head.finish();
-        }
-        let head_only = request.method == "HEAD";
-        if !head_only {
-            bytes.extend_from_slice(body.as_bytes());
-        }
-        self.send(&bytes)?;
-        self.log(
-            &request.line,
-            200,
-            if head_only { 0 } else { body.len() as u64 },
-        );
-        Ok(if Self::is_http09(Some(request)) {
-            Next::Close
-        } else {
-            next
-        })
+        let page = listing::page(url_path, &entries);
+        let head = self.head_for(Some(request), 200, "OK", next);
+        self.send_page(
+            Some(request),
+            (200, head),
+            "text/html; charset=utf-8",
+            &page,
+            next,
+        )
     }
 
     /// A regular file: 304 if the client's copy is current, else 200 or
@@ -658,23 +657,16 @@ impl<'a> Conn<'a> {
 
     /// 416, saying how long the file really is.
     fn unsatisfiable(&mut self, request: &Head, len: u64, next: Next) -> io::Result<Next> {
-        let body = error_page(416, "Range Not Satisfiable");
+        let page = error_page(416, "Range Not Satisfiable");
         let mut head = self.head_for(Some(request), 416, "Range Not Satisfiable", next);
         head.header("Content-Range", format_args!("bytes */{len}"));
-        head.header("Content-Type", "text/html;charset=utf-8");
-        head.header("Content-Length", body.len());
-        let mut bytes = head.finish();
-        let head_only = request.method == "HEAD";
-        if !head_only {
-            bytes.extend_from_slice(body.as_bytes());
-        }
-        self.send(&bytes)?;
-        self.log(
-            &request.line,
-            416,
-            if head_only { 0 } else { body.len() as u64 },
-        );
-        Ok(next)
+        self.send_page(
+            Some(request),
+            (416, head),
+            "text/html;charset=utf-8",
+            &page,
+            next,
+        )
     }
 }
 
