@@ -114,10 +114,18 @@ impl Client {
         Ok(response)
     }
 
-    /// Whether the server has closed the connection (reads EOF, or a reset).
+    /// Whether the server has closed the connection (reads EOF, or a reset)
+    /// within the read deadline. A read that times out is not a close.
     pub fn is_closed(&mut self) -> bool {
         let mut byte = [0u8; 1];
-        matches!(self.reader.read(&mut byte), Ok(0) | Err(_))
+        match self.reader.read(&mut byte) {
+            Ok(0) => true,
+            Ok(_) => false,
+            Err(err) => !matches!(
+                err.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            ),
+        }
     }
 }
 

@@ -163,7 +163,8 @@ fn sockets_of(pid: u32) -> usize {
 #[test]
 fn a_client_that_never_reads_does_not_stop_the_others() {
     let dir = site();
-    let server = start(&dir, &["--timeout", "5"]);
+    // A long timeout: only the hog leaving can end its stalled write.
+    let server = start(&dir, &["--timeout", "60"]);
     let addr = server.addr();
     let pid = server.pid();
     let connections = || sockets_of(pid) - 1;
@@ -191,7 +192,7 @@ fn a_client_that_never_reads_does_not_stop_the_others() {
     // When the hog goes away, the thread writing to it is released too.
     drop(hog);
     assert!(
-        wait_until(Duration::from_secs(20), || connections() == 0),
+        wait_until(Duration::from_secs(10), || connections() == 0),
         "the hog's connection stayed open after it left"
     );
 }
