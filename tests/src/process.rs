@@ -6,7 +6,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -42,6 +42,9 @@ pub struct ServerProcess {
     pub port: u16,
     /// Later stdout lines, as they arrive.
     pub stdout_lines: Receiver<String>,
+    /// Its stderr lines, when started with [`ServerProcess::start_reading_stderr`]
+    /// (otherwise stderr goes to the test's own).
+    pub stderr_lines: Option<Receiver<String>>,
 }
 
 impl ServerProcess {
@@ -50,14 +53,30 @@ impl ServerProcess {
         Self::start_command(Command::new(bin_path(bin)).args(args))
     }
 
+    /// Starts `bin` with `args`, its stderr lines kept in `stderr_lines`
+    /// (for a server's log).
+    pub fn start_reading_stderr(bin: &str, args: &[&str]) -> ServerProcess {
+        Self::spawn(Command::new(bin_path(bin)).args(args), true)
+    }
+
     /// Starts a prepared command (for a working directory or environment).
     pub fn start_command(command: &mut Command) -> ServerProcess {
+        Self::spawn(command, false)
+    }
+
+    fn spawn(command: &mut Command, read_stderr: bool) -> ServerProcess {
+        let stderr = if read_stderr {
+            Stdio::piped()
+        } else {
+            Stdio::inherit()
+        };
         let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("the server binary starts");
+        let stderr_lines = child.stderr.take().map(forward_lines);
         let stdout = child.stdout.take().expect("stdout is piped");
         let stdout_lines = forward_lines(stdout);
         let serving_line = match stdout_lines.recv_timeout(Duration::from_secs(10)) {
@@ -78,6 +97,7 @@ impl ServerProcess {
             serving_line,
             port,
             stdout_lines,
+            stderr_lines,
         }
     }
 
@@ -138,7 +158,7 @@ impl Drop for ServerProcess {
 }
 
 /// Reads lines on a thread and hands them over a channel, so waits can have deadlines.
-fn forward_lines(stdout: ChildStdout) -> Receiver<String> {
+fn forward_lines(stdout: impl Read + Send + 'static) -> Receiver<String> {
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {

@@ -4,17 +4,15 @@
 //! Ctrl+C — and the access log, escaped.
 
 use std::fs;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::thread;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 use tempfile::TempDir;
 use tests::ServerProcess;
 use tests::http::{Client, get, sample_site, start_server};
+use tests::procfs::{children_of, wait_until};
 
 fn site() -> TempDir {
     sample_site()
@@ -85,6 +83,11 @@ fn the_forking_model_serves_too() {
     // A second client at the same time gets its own process.
     let mut other = Client::connect(&server.addr());
     assert_eq!(other.get("GET", "/digits.txt", &[]).code, 200);
+    assert!(
+        wait_until(Duration::from_secs(10), || children_of(server.pid()).len()
+            >= 2),
+        "two kept-alive clients, but not two children"
+    );
     assert_eq!(c.get("GET", "/digits.txt", &[]).code, 200);
 }
 
@@ -245,17 +248,12 @@ fn connections_beyond_the_cap_get_503() {
         assert!(r.text().contains("Too many connections (the limit is 2)"));
         // A place frees up when a client leaves.
         drop(first);
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            if get(&addr, "/digits.txt", &[]).code == 200 {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{model}: the place was never given back"
-            );
-            thread::sleep(Duration::from_millis(20));
-        }
+        assert!(
+            wait_until(Duration::from_secs(5), || get(&addr, "/digits.txt", &[])
+                .code
+                == 200),
+            "{model}: the place was never given back"
+        );
         assert_eq!(second.get("GET", "/digits.txt", &[]).code, 200);
     }
 }
@@ -263,29 +261,16 @@ fn connections_beyond_the_cap_get_503() {
 #[test]
 fn access_log_escapes_control_characters_and_ctrl_c_exits_cleanly() {
     let dir = site();
-    let mut child = Command::new(tests::bin_path("http-server"))
-        .args(["-d", dir.path().to_str().unwrap(), "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut banner = String::new();
-    stdout.read_line(&mut banner).unwrap();
-    let port = tests::process::parse_port(&banner).unwrap();
-    let addr = format!("127.0.0.1:{port}");
-    let (tx, lines) = mpsc::channel();
-    let stderr = child.stderr.take().unwrap();
-    thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let mut c = Client::connect(&addr);
+    let mut server = ServerProcess::start_reading_stderr(
+        "http-server",
+        &["-d", dir.path().to_str().unwrap(), "0"],
+    );
+    let mut c = Client::connect(&server.addr());
     c.send(b"GET /digits.txt?\x1b[31mred\x07 HTTP/1.1\r\n\r\n")
         .unwrap();
     assert_eq!(c.read_response(false).unwrap().code, 200);
-    let line = lines.recv_timeout(Duration::from_secs(10)).unwrap();
+    let log = server.stderr_lines.as_ref().expect("stderr is read");
+    let line = log.recv_timeout(Duration::from_secs(10)).unwrap();
     let shape = regex::Regex::new(
         r#"^127\.0\.0\.1 - - \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET /digits.txt\?\\x1b\[31mred\\x07 HTTP/1\.1" 200 10$"#,
     )
@@ -293,25 +278,19 @@ fn access_log_escapes_control_characters_and_ctrl_c_exits_cleanly() {
     assert!(shape.is_match(&line), "{line:?}");
     // Ctrl+C with a kept-alive connection still open: out at once, status 0.
     let asked = Instant::now();
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
-        Signal::SIGINT,
-    )
-    .unwrap();
-    let (done_tx, done) = mpsc::channel();
-    thread::spawn(move || {
-        let _ = done_tx.send(child.wait());
-    });
-    let status = done
-        .recv_timeout(Duration::from_secs(5))
-        .expect("exits within 5 s")
-        .unwrap();
+    server.signal(Signal::SIGINT);
+    let status = server
+        .wait_exit(Duration::from_secs(5))
+        .expect("exits within 5 s");
     assert!(status.success(), "{status:?}");
     assert!(asked.elapsed() < Duration::from_secs(3));
-    let mut rest = String::new();
-    stdout.read_to_string(&mut rest).unwrap();
     assert!(
-        rest.contains("Keyboard interrupt received, exiting."),
-        "{rest:?}"
+        server
+            .wait_for_line(
+                "Keyboard interrupt received, exiting.",
+                Duration::from_secs(5)
+            )
+            .is_some(),
+        "no goodbye line on stdout"
     );
 }
