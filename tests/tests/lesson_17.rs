@@ -40,4 +40,9 @@ fn lesson_17_runs_to_the_end() {
         .expect("the lesson names the server's pid");
     let alive = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok();
     assert!(!alive, "the server (pid {pid}) outlived the lesson");
+    assert!(
+        run.leftovers.is_empty(),
+        "lesson 17 left processes behind: {:?}",
+        run.leftovers
+    );
 }

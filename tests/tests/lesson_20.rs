@@ -3,9 +3,15 @@
 
 use std::time::Duration;
 
-/// Runs `lesson 20` with a deadline; returns its exit status and output.
+/// Runs `lesson 20` with a deadline, checks that nothing of its session
+/// outlived it, and returns its exit status and output.
 fn run_lesson() -> (std::process::ExitStatus, String) {
     let run = tests::run_lesson(&["20"], Duration::from_secs(30));
+    assert!(
+        run.leftovers.is_empty(),
+        "lesson 20 left processes behind: {:?}",
+        run.leftovers
+    );
     (run.status, format!("{}\n{}", run.stdout, run.stderr))
 }
 

@@ -1,23 +1,15 @@
 //! The lesson runner: `lesson list`, unknown numbers, "2" for "02", and
 //! Ctrl+C in the middle of a lesson stopping every program it started.
 
-use std::process::Command;
 use std::time::Duration;
 
 use regex::Regex;
-use tests::{RunningLesson, bin_path, run_lesson};
+use tests::{RunningLesson, run_lesson};
 
-/// `lesson ARGS` → (exit code, stdout, stderr).
+/// `lesson ARGS` → (exit code, stdout, stderr), within 15 s.
 fn runner(args: &[&str]) -> (Option<i32>, String, String) {
-    let output = Command::new(bin_path("lesson"))
-        .args(args)
-        .output()
-        .expect("the lesson binary runs");
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    let run = run_lesson(args, Duration::from_secs(15));
+    (run.status.code(), run.stdout, run.stderr)
 }
 
 /// The `NN  title` lines of a listing.
