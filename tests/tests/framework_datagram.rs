@@ -55,7 +55,9 @@ fn receive(socket: &UdpSocket) -> (String, std::net::SocketAddr) {
 
 #[test]
 fn a_handler_can_send_to_another_peer_through_the_server_socket() {
-    let server = UdpServer::bind("127.0.0.1:0", || Measure).unwrap();
+    let mut server = UdpServer::bind("127.0.0.1:0", || Measure).unwrap();
+    // handle_request gives up after this, instead of hanging the test run.
+    server.set_timeout(Some(DEADLINE));
     let server_addr = server.server_address().inet().unwrap();
     let (asker, other) = (client(), client());
     let message = format!("copy {}", other.local_addr().unwrap());
@@ -75,7 +77,8 @@ fn max_packet_size_cuts_long_datagrams() {
         max_packet_size: 16,
         ..ServerOptions::default()
     };
-    let server = UdpServer::bind_with("127.0.0.1:0", &options, || Measure).unwrap();
+    let mut server = UdpServer::bind_with("127.0.0.1:0", &options, || Measure).unwrap();
+    server.set_timeout(Some(DEADLINE));
     let asker = client();
     asker
         .send_to(&[b'x'; 100], server.server_address().inet().unwrap())
@@ -99,6 +102,7 @@ fn an_unnamed_unix_client_cannot_be_answered_and_is_reported() {
     let path = dir.path().join("s");
     let reports = Arc::new(Mutex::new(Vec::new()));
     let mut server = UnixDatagramServer::bind(&path, || Measure).unwrap();
+    server.set_timeout(Some(DEADLINE));
     let r = Arc::clone(&reports);
     server.set_handle_error(move |client, error: &RequestError| {
         r.lock().unwrap().push(format!("{client}: {error}"));
@@ -110,7 +114,7 @@ fn an_unnamed_unix_client_cannot_be_answered_and_is_reported() {
     let reports = reports.lock().unwrap().clone();
     assert_eq!(reports.len(), 1, "{reports:?}");
     assert!(reports[0].starts_with("(unnamed): "), "{reports:?}");
-    assert!(reports[0].contains("unnamed"), "{reports:?}");
+    assert!(reports[0].contains("cannot be answered"), "{reports:?}");
     // A named client is answered by the same server afterwards.
     let named = UnixDatagram::bind(dir.path().join("c")).unwrap();
     named.set_read_timeout(Some(DEADLINE)).unwrap();

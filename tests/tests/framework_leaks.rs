@@ -86,19 +86,9 @@ fn out_of_descriptors_the_loop_waits_instead_of_spinning() {
         &["--model", "threading", "--max-fds", &LIMIT.to_string(), "0"],
     );
     let pid = server.pid();
-    let connect = || {
-        let stream = TcpStream::connect(server.addr()).unwrap();
-        stream.set_read_timeout(Some(DEADLINE)).unwrap();
-        stream
-    };
-    let ask = |stream: &mut TcpStream, line: &str| {
-        stream.write_all(line.as_bytes()).unwrap();
-        let mut answer = String::new();
-        BufReader::new(stream.try_clone().unwrap())
-            .read_line(&mut answer)
-            .unwrap();
-        answer
-    };
+    let addr: std::net::SocketAddr = server.addr().parse().unwrap();
+    let connect = || tests::in_process::connect(addr);
+    let ask = tests::in_process::ask;
     // Fill the table up to two below the limit (this connection holds two
     // while it asks: accept's and the reader's)...
     let mut filler = connect();
