@@ -6,37 +6,14 @@ mod ftp_common;
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use ftp_common::{entries, library, pattern, start};
+use ftp_common::{DEADLINE, entries, library, pattern, run_client, start};
 use tests::bin_path;
-
-/// Runs `ftp-client ARGS` in `cwd` with `input` on its stdin, with a deadline.
-fn run_client(cwd: &Path, args: &[&str], input: &str) -> Output {
-    let mut child = Command::new(bin_path("ftp-client"))
-        .args(args)
-        .current_dir(cwd)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("ftp-client starts");
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(input.as_bytes()).unwrap();
-    drop(stdin);
-    let end = Instant::now() + Duration::from_secs(20);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > end {
-            let _ = child.kill();
-            panic!("ftp-client did not finish within 20 s");
-        }
-        thread::sleep(Duration::from_millis(10));
-    }
-    child.wait_with_output().unwrap()
-}
+use tests::in_process::within;
+use tests::procfs::wait_until;
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -50,7 +27,7 @@ fn the_menu_driven_through_stdin() {
     fs::write(cwd.path().join("mine.txt"), b"uploaded by the menu\n").unwrap();
     let input = "list\nget hello.txt\nget my notes.txt\nput mine.txt\nput mine.txt\n\
                  get missing.txt\nget ../etc/passwd\nget\nbogus\nput /no/such/file\nhelp\nlist\nquit\n";
-    let output = run_client(cwd.path(), &[&server.addr()], input);
+    let output = run_client(cwd.path(), &[&server.addr()], input, DEADLINE);
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert_eq!(text(&output.stderr), "");
     // Each prompt is followed by what the command printed; put a line break
@@ -75,7 +52,7 @@ fn the_menu_ends_at_end_of_input() {
     let dir = library(&[]);
     let server = start("threading", dir.path());
     let cwd = tempfile::tempdir().unwrap();
-    let output = run_client(cwd.path(), &[&server.addr()], "list\n");
+    let output = run_client(cwd.path(), &[&server.addr()], "list\n", DEADLINE);
     assert!(output.status.success());
     let stdout = text(&output.stdout);
     assert!(stdout.contains("(the library is empty)"), "{stdout}");
@@ -91,11 +68,11 @@ fn one_shot_forms() {
     let addr = server.addr();
     let cwd = tempfile::tempdir().unwrap();
 
-    let listed = run_client(cwd.path(), &[&addr, "list"], "");
+    let listed = run_client(cwd.path(), &[&addr, "list"], "", DEADLINE);
     assert!(listed.status.success());
     assert_eq!(text(&listed.stdout), "a.txt\nb c.txt\n");
 
-    let got = run_client(cwd.path(), &[&addr, "get", "b c.txt"], "");
+    let got = run_client(cwd.path(), &[&addr, "get", "b c.txt"], "", DEADLINE);
     assert!(got.status.success());
     assert_eq!(
         text(&got.stdout),
@@ -104,17 +81,27 @@ fn one_shot_forms() {
     assert_eq!(fs::read(cwd.path().join("b c.txt")).unwrap(), b"BC");
 
     fs::create_dir(cwd.path().join("sub")).unwrap();
-    let got = run_client(cwd.path(), &[&addr, "get", "a.txt", "-o", "sub/x.txt"], "");
+    let got = run_client(
+        cwd.path(),
+        &[&addr, "get", "a.txt", "-o", "sub/x.txt"],
+        "",
+        DEADLINE,
+    );
     assert!(got.status.success(), "{}", text(&got.stderr));
     assert_eq!(fs::read(cwd.path().join("sub/x.txt")).unwrap(), b"A");
 
     // A transfer over 1 MiB with stdout not a terminal: no progress bar.
     fs::write(cwd.path().join("big.bin"), pattern(4, 3 << 20)).unwrap();
-    let put = run_client(cwd.path(), &[&addr, "put", "big.bin"], "");
+    let put = run_client(cwd.path(), &[&addr, "put", "big.bin"], "", DEADLINE);
     assert!(put.status.success());
     assert_eq!(text(&put.stdout), "uploaded big.bin (3145728 bytes)\n");
     assert_eq!(text(&put.stderr), "");
-    let got = run_client(cwd.path(), &[&addr, "get", "big.bin", "-o", "big2.bin"], "");
+    let got = run_client(
+        cwd.path(),
+        &[&addr, "get", "big.bin", "-o", "big2.bin"],
+        "",
+        DEADLINE,
+    );
     assert_eq!(
         text(&got.stdout),
         "downloaded big.bin to big2.bin (3145728 bytes)\n"
@@ -144,7 +131,7 @@ fn one_shot_forms() {
     ] {
         let mut all = vec![addr.as_str()];
         all.extend(args.iter().copied());
-        let output = run_client(cwd.path(), &all, "");
+        let output = run_client(cwd.path(), &all, "", DEADLINE);
         assert_eq!(output.status.code(), Some(1), "{args:?}");
         assert_eq!(text(&output.stderr), message, "{args:?}");
         assert_eq!(text(&output.stdout), "", "{args:?}");
@@ -161,7 +148,7 @@ fn a_server_that_is_down_is_one_line_and_exit_1() {
     let cwd = tempfile::tempdir().unwrap();
     let addr = format!("127.0.0.1:{port}");
     for args in [vec![addr.as_str(), "list"], vec![addr.as_str()]] {
-        let output = run_client(cwd.path(), &args, "");
+        let output = run_client(cwd.path(), &args, "", DEADLINE);
         assert_eq!(output.status.code(), Some(1));
         assert_eq!(
             text(&output.stderr),
@@ -176,6 +163,7 @@ fn short_server() -> (String, thread::JoinHandle<()>) {
     let addr = listener.local_addr().unwrap().to_string();
     let handle = thread::spawn(move || {
         let (stream, _) = listener.accept().unwrap();
+        stream.set_read_timeout(Some(DEADLINE)).unwrap();
         let mut reader = BufReader::new(stream.try_clone().unwrap());
         let mut request = String::new();
         reader.read_line(&mut request).unwrap();
@@ -193,8 +181,8 @@ fn a_failed_download_leaves_no_partial_file() {
     let cwd = tempfile::tempdir().unwrap();
     // No file at the target before: none after.
     let (addr, server) = short_server();
-    let output = run_client(cwd.path(), &[&addr, "get", "data.bin"], "");
-    server.join().unwrap();
+    let output = run_client(cwd.path(), &[&addr, "get", "data.bin"], "", DEADLINE);
+    within(DEADLINE, move || server.join().unwrap());
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(
         text(&output.stderr),
@@ -209,8 +197,8 @@ fn a_failed_download_leaves_no_partial_file() {
     // An older file at the target: left as it was.
     fs::write(cwd.path().join("data.bin"), b"old").unwrap();
     let (addr, server) = short_server();
-    let output = run_client(cwd.path(), &[&addr, "get", "data.bin"], "");
-    server.join().unwrap();
+    let output = run_client(cwd.path(), &[&addr, "get", "data.bin"], "", DEADLINE);
+    within(DEADLINE, move || server.join().unwrap());
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(fs::read(cwd.path().join("data.bin")).unwrap(), b"old");
     assert_eq!(entries(cwd.path()), ["data.bin"]);
@@ -241,11 +229,10 @@ fn a_progress_bar_only_on_a_terminal() {
             let _ = std::io::Read::read_to_end(&mut master, &mut seen);
             String::from_utf8_lossy(&seen).into_owned()
         });
-        let end = Instant::now() + Duration::from_secs(20);
-        while child.try_wait().unwrap().is_none() {
-            assert!(Instant::now() < end, "ftp-client did not finish");
-            thread::sleep(Duration::from_millis(10));
-        }
+        assert!(
+            wait_until(DEADLINE, || child.try_wait().unwrap().is_some()),
+            "ftp-client did not finish"
+        );
         reader.join().unwrap()
     };
     let big = on_terminal("big.bin");

@@ -9,18 +9,14 @@ use std::fs::{self, File};
 use std::io::Read;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
-use std::process::Command;
+use std::time::Duration;
 
-use ftp_common::{Raw, library, pattern, start};
-use tests::bin_path;
+use ftp_common::{Raw, library, pattern, run_client, start};
 
 /// Runs `ftp-client ARGS` in `cwd`; returns (success, stdout, stderr).
+/// The deadline leaves room for the 1 GiB round trip.
 fn client(cwd: &Path, args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(bin_path("ftp-client"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("ftp-client runs");
+    let output = run_client(cwd, args, "", Duration::from_secs(120));
     (
         output.status.success(),
         String::from_utf8_lossy(&output.stdout).into_owned(),

@@ -9,6 +9,9 @@ use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::thread;
 use std::time::Duration;
 
 use tempfile::TempDir;
@@ -16,6 +19,37 @@ use tests::ServerProcess;
 
 /// How long any single reply may take before a test fails.
 pub const DEADLINE: Duration = Duration::from_secs(20);
+
+/// Runs `ftp-client ARGS` in `cwd` with `input` on its stdin, and returns
+/// its output; kills it and fails the test if it takes longer than `deadline`.
+pub fn run_client(cwd: &Path, args: &[&str], input: &str, deadline: Duration) -> Output {
+    let mut child = Command::new(tests::bin_path("ftp-client"))
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ftp-client starts");
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    stdin
+        .write_all(input.as_bytes())
+        .expect("ftp-client reads its input");
+    drop(stdin);
+    // Waited for on a thread, which also reads the output as it comes.
+    let (done, finished) = mpsc::channel();
+    thread::spawn(move || {
+        let _ = done.send(child.wait_with_output());
+    });
+    match finished.recv_timeout(deadline) {
+        Ok(output) => output.expect("ftp-client's output"),
+        Err(_) => {
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+            panic!("ftp-client did not finish within {deadline:?}");
+        }
+    }
+}
 
 /// A temporary library holding `files` (name, content).
 pub fn library(files: &[(&str, &[u8])]) -> TempDir {
