@@ -318,10 +318,10 @@ pub struct TcpChatHandler {
 impl RequestHandler<StreamRequest> for TcpChatHandler {
     fn setup(&mut self, request: &mut StreamRequest) -> io::Result<()> {
         self.id = self.room.register(&request.wfile)?;
+        // Lines are small and must go out at once.
+        request.set_nodelay(true)?;
         let socket = socket2::SockRef::from(&request.wfile);
         socket.set_send_buffer_size(SEND_BUFFER)?;
-        // Lines are small and must go out at once.
-        socket.set_tcp_nodelay(true)?;
         // A write that blocks this long means the member is not reading.
         socket.set_write_timeout(Some(self.room.settings.write_timeout))
     }

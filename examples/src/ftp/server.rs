@@ -114,10 +114,7 @@ impl FtpHandler {
                     log(request, "Q: goodbye");
                     return Ok(());
                 }
-                Err(reason) => {
-                    send_reply(&request.wfile, &Reply::Refused(reason.clone()))?;
-                    reason
-                }
+                Err(reason) => refuse(request, reason)?,
             };
             log(request, &format!("{what}: {reply}"));
         }
