@@ -164,12 +164,7 @@ impl Program {
         let line = program
             .wait_for("Serving ", Duration::from_secs(10))
             .ok_or_else(|| io::Error::other(format!("{name} did not start within 10 s")))?;
-        program.port = line
-            .split(" port ")
-            .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
-            .and_then(|port| port.parse().ok())
-            .unwrap_or(0);
+        program.port = crate::serving::port_in(&line).unwrap_or(0);
         Ok(program)
     }
 

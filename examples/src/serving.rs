@@ -38,6 +38,17 @@ pub fn serving_line(what: &str, address: &Address) -> String {
     }
 }
 
+/// The port in a serving line (or any line with ` port N`): the reading
+/// side of [`serving_line`]'s contract, for programs that start servers.
+pub fn port_in(line: &str) -> Option<u16> {
+    line.split(" port ")
+        .nth(1)?
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
 /// Prints the `Serving ...` line and flushes it, so a reader sees it at once
 /// even when stdout is a pipe.
 pub fn announce(what: &str, address: &Address) {
@@ -101,5 +112,19 @@ where
             server.mixin_mut().max_children = model.max_children;
             serve(server, &what)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_port_of_a_serving_line_reads_back() {
+        let address = Address::Inet("127.0.0.1:40123".parse().unwrap());
+        assert_eq!(port_in(&serving_line("echo", &address)), Some(40123));
+        let http = "Serving HTTP on 127.0.0.1 port 8000 (http://127.0.0.1:8000/) ...";
+        assert_eq!(port_in(http), Some(8000));
+        assert_eq!(port_in("Serving echo on /tmp/s ..."), None);
     }
 }

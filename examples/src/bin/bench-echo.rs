@@ -175,11 +175,7 @@ impl Server {
             let _ = tx.send(line);
         });
         let line = rx.recv_timeout(Duration::from_secs(10)).unwrap_or_default();
-        let port = line
-            .split(" port ")
-            .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
-            .and_then(|p| p.parse::<u16>().ok());
+        let port = examples::serving::port_in(&line);
         let Some(port) = port else {
             let _ = child.kill();
             let _ = child.wait();

@@ -118,16 +118,26 @@ impl Server {
             .stderr(Stdio::inherit())
             .spawn()
             .map_err(|e| format!("cannot start the server: {e}"))?;
-        let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();
-        let first = lines.next().and_then(Result::ok).unwrap_or_default();
-        let port = first
-            .split(" port ")
-            .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
-            .and_then(|port| port.parse::<u16>().ok())
-            .ok_or_else(|| format!("no Serving line from the server: {first:?}"))?;
-        // Keep reading the request log, so that the server never blocks on it.
-        thread::spawn(move || lines.for_each(drop));
+        let stdout = child.stdout.take().expect("piped");
+        // Read on a thread, so that the wait for the first line has a
+        // deadline; then keep reading the request log, so that the server
+        // never blocks on it.
+        let (first_line, first) = std::sync::mpsc::channel();
+        thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            let _ = first_line.send(lines.next().and_then(Result::ok).unwrap_or_default());
+            lines.for_each(drop);
+        });
+        let first = first
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .unwrap_or_default();
+        let Some(port) = examples::serving::port_in(&first) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!(
+                "no Serving line from the server within 10 s: {first:?}"
+            ));
+        };
         Ok(Server {
             child,
             addr: format!("127.0.0.1:{port}"),

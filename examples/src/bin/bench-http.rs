@@ -214,12 +214,7 @@ fn read_port(child: &mut Child) -> Result<u16, Box<dyn std::error::Error>> {
         }
     });
     let line = rx.recv_timeout(Duration::from_secs(10))?;
-    let port = line
-        .split(" port ")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|p| p.parse().ok())
-        .ok_or_else(|| format!("no port in {line:?}"))?;
+    let port = examples::serving::port_in(&line).ok_or_else(|| format!("no port in {line:?}"))?;
     Ok(port)
 }
 

@@ -19,12 +19,7 @@ fn receiver(label: &str, bind: &str, port: u16, extra: &[&str]) -> Result<(Progr
     let line = program
         .wait_for("Listening for broadcasts", WAIT)
         .ok_or_else(|| format!("{label} did not start"))?;
-    let port = line
-        .split(" port ")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|p| p.parse().ok())
-        .ok_or("no port in the ready line")?;
+    let port = examples::serving::port_in(&line).ok_or("no port in the ready line")?;
     Ok((program, port))
 }
 
