@@ -287,7 +287,11 @@ fn run_tcp(args: &Args, with_sleeper: bool) -> Outcome {
     // The sender reads what it is sent (join notices), so that it is not slow itself.
     let drain = thread::spawn(move || for _ in sender_reader.lines() {});
     let (sent, elapsed) = drive(args, &shared, |seq, nanos| {
-        let _ = writeln!(sender, "{}", message(seq, nanos, args.size));
+        // One write per line: `writeln!` on an unbuffered socket would send
+        // the text and its newline as two segments.
+        let mut line = message(seq, nanos, args.size);
+        line.push('\n');
+        let _ = sender.write_all(line.as_bytes());
     });
     let sleeper_cut_off = with_sleeper.then(|| !room.names().iter().any(|n| n == "sleeper"));
     drop(sleeper);
