@@ -159,12 +159,14 @@ fn resolve(text: &str) -> Result<SocketAddr, String> {
 
 /// A UDP socket `connect`ed to the server: the kernel then delivers only the
 /// server's datagrams to it, and reports "connection refused" when nothing
-/// listens there.
+/// listens there. For a server on this host it binds loopback only, so
+/// that nothing of the client is reachable from outside.
 fn connect(server: SocketAddr) -> io::Result<UdpSocket> {
-    let local: SocketAddr = if server.is_ipv4() {
-        "0.0.0.0:0".parse().expect("valid")
-    } else {
-        "[::]:0".parse().expect("valid")
+    let local: SocketAddr = match server {
+        SocketAddr::V4(v4) if v4.ip().is_loopback() => "127.0.0.1:0".parse().expect("valid"),
+        SocketAddr::V6(v6) if v6.ip().is_loopback() => "[::1]:0".parse().expect("valid"),
+        SocketAddr::V4(_) => "0.0.0.0:0".parse().expect("valid"),
+        SocketAddr::V6(_) => "[::]:0".parse().expect("valid"),
     };
     let socket = UdpSocket::bind(local)?;
     socket.connect(server)?;
