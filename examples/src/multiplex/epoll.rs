@@ -34,11 +34,13 @@ pub fn serve(mut server: EchoClients) -> io::Result<()> {
         for event in &events[..n] {
             let fd = event.data() as RawFd;
             if fd == listener_fd {
-                let client = server.accept()?;
+                let Some(client) = server.accept() else {
+                    continue;
+                };
                 let (stream, _) = &server.clients[&client];
                 epoll.add(stream, EpollEvent::new(EpollFlags::EPOLLIN, client as u64))?;
             } else {
-                // On Closed, serve_client has dropped the socket; closing the
+                // A closed client's socket is dropped by serve_client; closing the
                 // last fd of a socket takes it out of every epoll set, so no
                 // DEL is needed (with a dup'ed fd it would be).
                 server.serve_client(fd);

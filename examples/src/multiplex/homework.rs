@@ -20,8 +20,8 @@ use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use super::select;
 use clap::Parser;
-use nix::sys::select::{FdSet, select};
 
 /// Watch clients and the terminal with select; append every line to a file.
 #[derive(Parser)]
@@ -99,26 +99,25 @@ fn run(args: &Args) -> io::Result<()> {
     let mut clients: HashMap<RawFd, (TcpStream, SocketAddr, Source)> = HashMap::new();
 
     loop {
-        let ready: Vec<RawFd> = {
+        let ready = {
             let stdin = io::stdin();
-            let mut readable = FdSet::new();
-            readable.insert(listener.as_fd());
-            if terminal.is_some() {
-                readable.insert(stdin.as_fd());
-            }
-            for (stream, _, _) in clients.values() {
-                readable.insert(stream.as_fd());
-            }
-            match select(None, &mut readable, None, None, None) {
-                Ok(_) => {}
-                Err(nix::errno::Errno::EINTR) => continue,
-                Err(err) => return Err(err.into()),
-            }
-            readable.fds(None).map(|fd| fd.as_raw_fd()).collect()
+            let terminal_fd = terminal.is_some().then(|| stdin.as_fd());
+            let client_fds = clients.values().map(|(stream, _, _)| stream.as_fd());
+            let fds = std::iter::once(listener.as_fd())
+                .chain(terminal_fd)
+                .chain(client_fds);
+            select::readable(fds)?
         };
         for fd in ready {
             if fd == listener.as_raw_fd() {
-                let (stream, addr) = listener.accept()?;
+                // One failed accept (the client gave up) ends nobody else.
+                let (stream, addr) = match listener.accept() {
+                    Ok(accepted) => accepted,
+                    Err(err) => {
+                        say(&format!("accept failed: {err}"));
+                        continue;
+                    }
+                };
                 say(&format!("new client {addr}"));
                 clients.insert(
                     stream.as_raw_fd(),

@@ -89,15 +89,6 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     }
 }
 
-/// What happened when a client socket was ready.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Ready {
-    /// Data arrived and was echoed; keep watching the client.
-    Open,
-    /// The client closed the connection (or failed); stop watching it.
-    Closed,
-}
-
 /// The echo server's state, shared by the select, poll and epoll loops:
 /// the listening socket and the connected clients, by file descriptor.
 pub struct EchoClients {
@@ -119,15 +110,23 @@ impl EchoClients {
         }
     }
 
-    /// The listening socket is ready: `accept` will not block. Returns the new client's fd.
-    pub fn accept(&mut self) -> io::Result<RawFd> {
-        let (stream, addr) = self.listener.accept()?;
+    /// The listening socket is ready: `accept` will not block. Returns the
+    /// new client's fd; a failed accept (the client gave up, no descriptor
+    /// left) is logged and the server goes on with the others.
+    pub fn accept(&mut self) -> Option<RawFd> {
+        let (stream, addr) = match self.listener.accept() {
+            Ok(accepted) => accepted,
+            Err(err) => {
+                self.log(&format!("listening socket ready -> accept failed: {err}"));
+                return None;
+            }
+        };
         let fd = stream.as_raw_fd();
         self.log(&format!(
             "listening socket ready -> accepted {addr} as fd {fd}"
         ));
         self.clients.insert(fd, (stream, addr));
-        Ok(fd)
+        Some(fd)
     }
 
     /// Client `fd` is ready: one `read` will not block. Echo what it returns.
@@ -141,9 +140,10 @@ impl EchoClients {
     /// watch for writability (select's wlist, POLLOUT, EPOLLOUT) and keep the
     /// unsent bytes until then, or one client that never reads could stall
     /// everybody.
-    pub fn serve_client(&mut self, fd: RawFd) -> Ready {
+    /// A client that closed the connection (or failed) is dropped.
+    pub fn serve_client(&mut self, fd: RawFd) {
         let Some((stream, addr)) = self.clients.get_mut(&fd) else {
-            return Ready::Closed;
+            return;
         };
         let addr = *addr;
         let mut buf = [0u8; 4096];
@@ -162,12 +162,10 @@ impl EchoClients {
                     "fd {fd} ({addr}) ready -> echoed {:?}",
                     text.trim_end()
                 ));
-                Ready::Open
             }
             Err(why) => {
                 self.log(&format!("fd {fd} ({addr}) {why}"));
                 self.clients.remove(&fd);
-                Ready::Closed
             }
         }
     }

@@ -34,7 +34,7 @@ pub fn serve(mut server: EchoClients) -> io::Result<()> {
         };
         for fd in ready {
             if fd == server.listener.as_raw_fd() {
-                server.accept()?;
+                server.accept();
             } else {
                 server.serve_client(fd);
             }
