@@ -38,6 +38,23 @@ pub fn serving_line(what: &str, address: &Address) -> String {
     }
 }
 
+/// The first line a started server prints on its (piped) stdout, waited
+/// for at most `wait`; `None` if none came. The rest of its stdout is read
+/// and dropped, so that the server never blocks on a full pipe.
+pub fn first_line(child: &mut std::process::Child, wait: std::time::Duration) -> Option<String> {
+    use std::io::BufRead;
+    let stdout = child.stdout.take()?;
+    let (first, line) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = io::BufReader::new(stdout).lines();
+        if let Some(Ok(line)) = lines.next() {
+            let _ = first.send(line);
+        }
+        lines.for_each(drop);
+    });
+    line.recv_timeout(wait).ok()
+}
+
 /// The port in a serving line (or any line with ` port N`): the reading
 /// side of [`serving_line`]'s contract, for programs that start servers.
 pub fn port_in(line: &str) -> Option<u16> {

@@ -5,10 +5,7 @@
 //! (Having an integration test here also makes `cargo test --workspace`
 //! build this crate's binaries, which the `tests` crate runs.)
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::thread;
 use std::time::Duration;
 
 /// Starts `exe` with `args`, returns its first stdout line (10 s deadline), kills it.
@@ -19,26 +16,14 @@ fn first_line(exe: &str, args: &[&str]) -> String {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("the binary starts");
-    let stdout = child.stdout.take().expect("piped");
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    let line = rx.recv_timeout(Duration::from_secs(10));
+    let line = examples::serving::first_line(&mut child, Duration::from_secs(10));
     let _ = child.kill();
     let _ = child.wait();
     line.expect("a first line within 10 s")
 }
 
 fn assert_serving_on_real_port(line: &str) {
-    let port: u16 = line
-        .split(" port ")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    let port = examples::serving::port_in(line).unwrap_or_else(|| panic!("no port in {line:?}"));
     assert!(line.starts_with("Serving "), "{line:?}");
     assert!(line.contains(" on 127.0.0.1 port "), "{line:?}");
     assert_ne!(
@@ -103,13 +88,7 @@ fn http_server_announces_its_real_port_like_python() {
         let line = first_line(env!("CARGO_BIN_EXE_http-server"), args);
         assert_serving_on_real_port(&line);
         // Python's banner: `Serving HTTP on H port P (http://H:P/) ...`.
-        let port = line
-            .split(" port ")
-            .nth(1)
-            .unwrap()
-            .split(' ')
-            .next()
-            .unwrap();
+        let port = examples::serving::port_in(&line).unwrap();
         assert_eq!(
             line.trim_end(),
             format!("Serving HTTP on 127.0.0.1 port {port} (http://127.0.0.1:{port}/) ...")

@@ -118,18 +118,9 @@ impl Server {
             .stderr(Stdio::inherit())
             .spawn()
             .map_err(|e| format!("cannot start the server: {e}"))?;
-        let stdout = child.stdout.take().expect("piped");
-        // Read on a thread, so that the wait for the first line has a
-        // deadline; then keep reading the request log, so that the server
-        // never blocks on it.
-        let (first_line, first) = std::sync::mpsc::channel();
-        thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            let _ = first_line.send(lines.next().and_then(Result::ok).unwrap_or_default());
-            lines.for_each(drop);
-        });
-        let first = first
-            .recv_timeout(std::time::Duration::from_secs(10))
+        // The request log that follows is read and dropped, so that the
+        // server never blocks on it.
+        let first = examples::serving::first_line(&mut child, std::time::Duration::from_secs(10))
             .unwrap_or_default();
         let Some(port) = examples::serving::port_in(&first) else {
             let _ = child.kill();

@@ -16,7 +16,6 @@
 //! __http-server ...`), so the figures are of the code just built.
 
 use std::fs;
-use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -206,14 +205,8 @@ fn spawn(mut command: Command) -> std::io::Result<Child> {
 
 /// Waits for a `Serving ... port N` line on the child's stdout.
 fn read_port(child: &mut Child) -> Result<u16, Box<dyn std::error::Error>> {
-    let stdout = child.stdout.take().ok_or("no stdout")?;
-    let (tx, rx) = std::sync::mpsc::channel();
-    thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let line = rx.recv_timeout(Duration::from_secs(10))?;
+    let line = examples::serving::first_line(child, Duration::from_secs(10))
+        .ok_or("no first line on stdout within 10 s")?;
     let port = examples::serving::port_in(&line).ok_or_else(|| format!("no port in {line:?}"))?;
     Ok(port)
 }
