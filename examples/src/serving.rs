@@ -69,9 +69,14 @@ pub fn port_in(line: &str) -> Option<u16> {
 /// Prints the `Serving ...` line and flushes it, so a reader sees it at once
 /// even when stdout is a pipe.
 pub fn announce(what: &str, address: &Address) {
+    let _ = print_flushed(&serving_line(what, address));
+}
+
+/// Prints `line` and flushes stdout (a pipe would otherwise hold it back).
+pub fn print_flushed(line: &str) -> io::Result<()> {
     let mut out = io::stdout().lock();
-    let _ = writeln!(out, "{}", serving_line(what, address));
-    let _ = out.flush();
+    writeln!(out, "{line}")?;
+    out.flush()
 }
 
 /// Announces the server, makes Ctrl+C and SIGTERM stop it gracefully, and
@@ -98,6 +103,10 @@ pub struct ModelArgs {
     /// Most children at once in the forking model (Python's `max_children`).
     #[arg(long, default_value_t = 40)]
     pub max_children: usize,
+    /// Threading model: Ctrl+C does not wait for running requests (Python's
+    /// `daemon_threads`). Set by the program, not a flag.
+    #[arg(skip)]
+    pub daemon_threads: bool,
 }
 
 /// Binds a server with the chosen model and serves it (see [`serve`]).
@@ -120,10 +129,11 @@ where
             Server::<T, Sequential, F>::bind_with(address, options, factory)?,
             &what,
         ),
-        Model::Threading => serve(
-            Server::<T, ThreadingMixIn, F>::bind_with(address, options, factory)?,
-            &what,
-        ),
+        Model::Threading => {
+            let mut server = Server::<T, ThreadingMixIn, F>::bind_with(address, options, factory)?;
+            server.mixin_mut().daemon_threads = model.daemon_threads;
+            serve(server, &what)
+        }
         Model::Forking => {
             let mut server = Server::<T, ForkingMixIn, F>::bind_with(address, options, factory)?;
             server.mixin_mut().max_children = model.max_children;

@@ -18,15 +18,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
-use framework::{
-    Connection, RequestHandler, ServerOptions, StreamRequest, TcpTransport, ThreadingTcpServer,
-};
+use framework::{Connection, RequestHandler, ServerOptions, StreamRequest, TcpTransport};
 
 use super::describe;
 use super::library::Library;
 use super::protocol::{DEFAULT_PORT, LineError, MAX_LINE, Reply, Request, read_line};
 use super::transfer::{receive_file, send_file};
-use crate::serving::{self, Model, ModelArgs};
+use crate::serving::{self, ModelArgs};
 
 /// Serve a directory to `ftp-client`s: list, download, upload.
 #[derive(Parser)]
@@ -232,13 +230,12 @@ fn run(args: &Args) -> io::Result<()> {
     let factory = move || FtpHandler::new(Arc::clone(&library), timeout);
     let address = (args.bind.as_str(), args.port);
     let options = ServerOptions::reuse_address();
-    if args.model.model == Model::Threading {
-        // Like Python's ThreadingHTTPServer: Ctrl+C stops the server at once
-        // instead of waiting for every connected client to leave (an idle
-        // menu client could take up to --timeout).
-        let mut server = ThreadingTcpServer::bind_with(address, &options, factory)?;
-        server.mixin_mut().daemon_threads = true;
-        return serving::serve(server, &format!("{what}, threading"));
-    }
-    serving::run::<TcpTransport, _, _, _>(&args.model, address, &options, &what, factory)
+    // Like Python's ThreadingHTTPServer: Ctrl+C stops the server at once
+    // instead of waiting for every connected client to leave (an idle menu
+    // client could take up to --timeout).
+    let model = ModelArgs {
+        daemon_threads: true,
+        ..args.model.clone()
+    };
+    serving::run::<TcpTransport, _, _, _>(&model, address, &options, &what, factory)
 }
