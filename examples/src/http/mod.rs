@@ -41,7 +41,7 @@ pub mod response;
 pub mod sink;
 
 use std::ffi::OsString;
-use std::io::{self, Write};
+use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -196,11 +196,7 @@ where
     let Address::Inet(address) = server.server_address() else {
         unreachable!("a TCP server has an internet address");
     };
-    {
-        let mut out = io::stdout().lock();
-        writeln!(out, "{}", banner(&address))?;
-        out.flush()?;
-    }
+    crate::serving::print_flushed(&banner(&address))?;
     server.shutdown_on_ctrl_c()?;
     server.serve_forever()?;
     println!("\nKeyboard interrupt received, exiting.");

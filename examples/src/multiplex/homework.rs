@@ -170,7 +170,5 @@ fn append(log: &mut File, source: &str, line: &str) -> io::Result<()> {
 }
 
 fn say(text: &str) {
-    let mut out = io::stdout().lock();
-    let _ = writeln!(out, "{text}");
-    let _ = out.flush();
+    let _ = crate::serving::print_flushed(text);
 }

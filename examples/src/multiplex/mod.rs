@@ -23,7 +23,7 @@ pub mod select;
 
 use std::collections::HashMap;
 use std::ffi::OsString;
-use std::io::{self, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, RawFd};
 use std::process::ExitCode;
@@ -172,8 +172,6 @@ impl EchoClients {
 
     fn log(&self, text: &str) {
         // Flushed at once so a reader of a pipe sees each step as it happens.
-        let mut out = io::stdout().lock();
-        let _ = writeln!(out, "{}: {text}", self.tag);
-        let _ = out.flush();
+        let _ = crate::serving::print_flushed(&format!("{}: {text}", self.tag));
     }
 }
