@@ -79,10 +79,11 @@ impl UdpRoom {
             Request::Say(name, text) => {
                 identify(&members, from, name)?;
                 protocol::check_text(text)?;
+                let line = protocol::message_line(name, text);
                 if !self.settings.quiet {
-                    self.settings.log(&protocol::message_line(name, text));
+                    self.settings.log(&line);
                 }
-                self.send_to_all(&members, Some(from), &protocol::message_line(name, text));
+                self.send_to_all(&members, Some(from), &line);
                 Ok(None)
             }
             Request::Quit(name) => {
@@ -132,9 +133,13 @@ impl UdpRoom {
         let mut members = self.members.lock();
         let now = Instant::now();
         let timeout = self.settings.timeout;
-        let (gone, stay): (Vec<Member>, Vec<Member>) = members
-            .drain(..)
-            .partition(|m| now.duration_since(m.last_seen) > timeout);
+        let silent = |m: &Member| now.duration_since(m.last_seen) > timeout;
+        // The loop calls this after every batch of datagrams: most of the
+        // time nobody is silent, and nothing needs rebuilding.
+        if !members.iter().any(silent) {
+            return;
+        }
+        let (gone, stay): (Vec<Member>, Vec<Member>) = members.drain(..).partition(silent);
         *members = stay;
         for member in &gone {
             self.announce_departure(&members, member, Departure::TimedOut);
