@@ -16,6 +16,7 @@ use std::os::fd::AsFd;
 
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, SpliceFFlags, fcntl, splice};
+use socket2::SockRef;
 
 /// Bytes per `sendfile` call: small enough for a progress bar to move.
 const SEND_CHUNK: usize = 1 << 20;
@@ -37,6 +38,12 @@ const RECEIVE_BUFFER: usize = 1 << 20;
 /// over loopback measured 0.82–1.17× a plain read/write copy, against
 /// 0.62–0.69× with `sendfile` (see notes/17-ftp-server.md).
 ///
+/// The socket is corked (`TCP_CORK`, nginx's `tcp_nopush`) while the body
+/// goes out, so that TCP sends only full segments: spliced page by page,
+/// a body otherwise leaves in many part-filled ones (1 GiB over loopback:
+/// about 26,000 data segments instead of the 16,400 it needs, measured with
+/// `nstat TcpExtTCPOrigDataSent`). Uncorking at the end sends the tail.
+///
 /// If the file shrank since its size was announced, the promise cannot be
 /// kept: an error comes back, and the caller must end the connection, so
 /// that the peer sees a short body, never a wrong one.
@@ -46,6 +53,7 @@ pub fn send_file(
     size: u64,
     mut progress: impl FnMut(u64),
 ) -> io::Result<()> {
+    let _cork = Cork::new(&socket);
     let mut offset: libc::off_t = 0;
     if let Ok((pipe_out, pipe_in)) = nix::unistd::pipe() {
         let _ = fcntl(&pipe_in, FcntlArg::F_SETPIPE_SZ(PIPE_SIZE as libc::c_int));
@@ -82,6 +90,32 @@ pub fn send_file(
         }
     }
     Ok(())
+}
+
+/// `TCP_CORK` on a socket for as long as this value lives: TCP holds back
+/// part-filled segments until they are full, and sends what is left when
+/// the cork comes off (here, on drop, whether the body was sent or not).
+/// On a socket that is not TCP, nothing happens.
+struct Cork<'a> {
+    socket: SockRef<'a>,
+    corked: bool,
+}
+
+impl<'a> Cork<'a> {
+    fn new(socket: &'a impl AsFd) -> Cork<'a> {
+        let socket = SockRef::from(socket);
+        // Best effort: without the cork the body still arrives whole.
+        let corked = socket.set_tcp_cork(true).is_ok();
+        Cork { socket, corked }
+    }
+}
+
+impl Drop for Cork<'_> {
+    fn drop(&mut self) {
+        if self.corked {
+            let _ = self.socket.set_tcp_cork(false);
+        }
+    }
 }
 
 fn file_shrank() -> io::Error {
@@ -141,4 +175,76 @@ fn peer_left(left: u64, size: u64) -> io::Error {
         io::ErrorKind::UnexpectedEof,
         format!("the client left with {left} of {size} bytes unsent"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{TcpListener, TcpStream};
+    use std::os::unix::net::UnixStream;
+    use std::thread;
+
+    /// A file of `size` bytes that do not repeat every page.
+    fn sample_file(size: usize) -> (tempfile::NamedTempFile, Vec<u8>) {
+        let bytes: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(&bytes).unwrap();
+        (file, bytes)
+    }
+
+    fn loopback_pair() -> (TcpStream, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        (server, client)
+    }
+
+    /// Reads everything until the peer closes, in a thread (the body is
+    /// larger than the socket buffers).
+    fn read_all_in_thread(mut reader: impl Read + Send + 'static) -> thread::JoinHandle<Vec<u8>> {
+        thread::spawn(move || {
+            let mut received = Vec::new();
+            reader.read_to_end(&mut received).unwrap();
+            received
+        })
+    }
+
+    #[test]
+    fn a_body_goes_out_corked_and_the_cork_comes_off_after() {
+        let (sender, receiver) = loopback_pair();
+        let reading = read_all_in_thread(receiver);
+        let (file, bytes) = sample_file(3 << 20);
+        let mut corked_during = Vec::new();
+        send_file(&sender, file.as_file(), bytes.len() as u64, |_| {
+            corked_during.push(SockRef::from(&sender).tcp_cork().unwrap());
+        })
+        .unwrap();
+        assert!(!SockRef::from(&sender).tcp_cork().unwrap());
+        drop(sender);
+        assert!(corked_during.len() >= 3, "{corked_during:?}");
+        assert!(corked_during.iter().all(|&corked| corked));
+        assert!(reading.join().unwrap() == bytes);
+    }
+
+    #[test]
+    fn the_cork_comes_off_when_the_file_shrank() {
+        let (sender, receiver) = loopback_pair();
+        let reading = read_all_in_thread(receiver);
+        let (file, bytes) = sample_file(10);
+        let err = send_file(&sender, file.as_file(), 20, |_| {}).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+        assert!(!SockRef::from(&sender).tcp_cork().unwrap());
+        drop(sender);
+        assert_eq!(reading.join().unwrap(), bytes);
+    }
+
+    #[test]
+    fn a_unix_socket_takes_a_body_without_a_cork() {
+        let (sender, receiver) = UnixStream::pair().unwrap();
+        let reading = read_all_in_thread(receiver);
+        let (file, bytes) = sample_file(300_000);
+        send_file(&sender, file.as_file(), bytes.len() as u64, |_| {}).unwrap();
+        drop(sender);
+        assert!(reading.join().unwrap() == bytes);
+    }
 }
