@@ -21,7 +21,8 @@
 //!    (threading and forking servers).
 //! 5. The threading server's peak RSS with N idle clients connected.
 //!
-//! Each transfer runs `--runs` times (8), taking turns; the best run is
+//! Each transfer runs `--runs` times (8), taking turns (the three copies
+//! of step 1 and 2 change which goes first each run); the best run is
 //! reported, every run and the medians are printed below the table, with
 //! the CPU time the reading thread used in the plain, zero-copy and
 //! download runs. The server
@@ -197,11 +198,18 @@ fn run(options: &Options) -> Result<(), String> {
         write_runs,
     ] = &mut runs;
     for run in 0..options.runs {
-        let copies = [
-            plain_copy(&source, size)?,
-            sendfile_copy(&source, size)?,
-            download_once(&server.addr, size)?,
-        ];
+        // The three take turns going first: whichever runs right after
+        // the writes below meets a machine still settling from them.
+        let mut copies = [None; 3];
+        for turn in 0..3 {
+            let which = (run + turn) % 3;
+            copies[which] = Some(match which {
+                0 => plain_copy(&source, size)?,
+                1 => sendfile_copy(&source, size)?,
+                _ => download_once(&server.addr, size)?,
+            });
+        }
+        let copies = copies.map(|copy| copy.expect("each of the three ran"));
         plain_runs.push(copies[0].secs);
         sendfile_runs.push(copies[1].secs);
         download_runs.push(copies[2].secs);
