@@ -109,7 +109,11 @@ fn one_shot_forms() {
     assert_eq!(text(&got.stderr), "");
     assert!(fs::read(cwd.path().join("big2.bin")).unwrap() == pattern(4, 3 << 20));
 
-    // Errors: one line on stderr, exit status 1, nothing written.
+    // Errors: one line on stderr, exit status 1, nothing written. A local
+    // file whose name holds a newline must not reach the wire: "P 3 x\nL\n"
+    // would store "x" and run the rest of the name as a request.
+    fs::write(cwd.path().join("x\nL"), b"abc").unwrap();
+    let library_before = entries(dir.path());
     let before = entries(cwd.path());
     for (args, message) in [
         (
@@ -128,6 +132,10 @@ fn one_shot_forms() {
             vec!["get", "../x"],
             "cannot get \"../x\": bad name: a name cannot contain / or \\\n",
         ),
+        (
+            vec!["put", "x\nL"],
+            "cannot put \"x\\nL\": bad name: a name cannot contain control characters\n",
+        ),
     ] {
         let mut all = vec![addr.as_str()];
         all.extend(args.iter().copied());
@@ -137,6 +145,7 @@ fn one_shot_forms() {
         assert_eq!(text(&output.stdout), "", "{args:?}");
     }
     assert_eq!(entries(cwd.path()), before);
+    assert_eq!(entries(dir.path()), library_before);
 }
 
 #[test]

@@ -207,6 +207,12 @@ impl Session {
     /// `P size name`: uploads the local file `path` as `name` and returns
     /// the size. The file is sent without a copy (`transfer::send_file`), like the server's downloads.
     pub fn put(&mut self, path: &Path, name: &str) -> Result<u64, Failure> {
+        // Checked here, not only by the server: a name with a newline in it
+        // would end the request line early, and the rest of the name would
+        // be read as a request of its own.
+        if let Some(problem) = name_problem(name) {
+            return Err(Failure::Refused(format!("bad name: {problem}")));
+        }
         let local = |err: io::Error| {
             Failure::Refused(format!(
                 "cannot read {}: {}",
