@@ -27,26 +27,63 @@ pub mod transfer;
 
 use std::io;
 
-/// An I/O error in a few lower-case words, without the `(os error N)` tail:
-/// `connection refused`, `no space left on device`.
+/// An I/O error in a few lower-case words, without the `(os error N)` tail
+/// and without any path: `connection refused`, `no space left on device`.
+/// A reason sent to a client must not show the server's own paths.
 pub fn describe(err: &io::Error) -> String {
-    match err.raw_os_error() {
-        Some(code) => {
-            let text = nix::errno::Errno::from_raw(code).desc();
-            let mut chars = text.chars();
-            match chars.next() {
-                Some(first) => first.to_lowercase().chain(chars).collect(),
-                None => err.to_string(),
-            }
-        }
-        None => match err.get_ref().and_then(|inner| inner.source()) {
-            // Errors that wrap an OS error with a path (tempfile's do):
-            // the OS error's words, without the path.
-            Some(source) => match source.downcast_ref::<io::Error>() {
-                Some(os_error) => describe(os_error),
-                None => err.to_string(),
-            },
+    if let Some(code) = err.raw_os_error() {
+        let text = nix::errno::Errno::from_raw(code).desc();
+        let mut chars = text.chars();
+        return match chars.next() {
+            Some(first) => first.to_lowercase().chain(chars).collect(),
             None => err.to_string(),
-        },
+        };
+    }
+    // An error that wraps an OS error and adds a path (tempfile's errors
+    // do: "Not a directory (os error 20) at path \"/srv/...\""): the OS
+    // error's words only. The wrapped error cannot be reached through the
+    // `Error` trait, but its number is in the text.
+    let text = err.to_string();
+    match wrapped_os_error(&text) {
+        Some(code) => describe(&io::Error::from_raw_os_error(code)),
+        None => text,
+    }
+}
+
+/// The `N` of an `(os error N)` inside an error's text.
+fn wrapped_os_error(text: &str) -> Option<i32> {
+    let start = text.find("(os error ")? + "(os error ".len();
+    let digits = &text[start..];
+    let end = digits.find(')')?;
+    digits[..end].parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_os_error_in_words() {
+        let err = io::Error::from_raw_os_error(libc::ECONNREFUSED);
+        assert_eq!(describe(&err), "connection refused");
+    }
+
+    #[test]
+    fn a_tempfile_error_without_its_path() {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        // A plain file where a directory should be.
+        let err = tempfile::Builder::new()
+            .tempfile_in(file.path())
+            .unwrap_err();
+        assert!(err.to_string().contains("at path"), "{err}");
+        assert_eq!(describe(&err), "not a directory");
+    }
+
+    #[test]
+    fn a_message_of_our_own_stays() {
+        let err = io::Error::other("the file shrank");
+        assert_eq!(describe(&err), "the file shrank");
+        let err = io::Error::new(io::ErrorKind::UnexpectedEof, "the client left");
+        assert_eq!(describe(&err), "the client left");
     }
 }
