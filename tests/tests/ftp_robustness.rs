@@ -7,14 +7,13 @@ mod ftp_common;
 use std::fs;
 use std::net::Shutdown;
 use std::os::unix::fs::symlink;
-use std::os::unix::process::CommandExt;
 use std::process::Command;
 use std::thread;
 use std::time::Instant;
 
 use nix::sys::signal::Signal;
 
-use ftp_common::{DEADLINE, Raw, entries, library, pattern, start};
+use ftp_common::{DEADLINE, Raw, entries, library, pattern, start, start_with_file_size_limit};
 use tests::procfs::{children_of, wait_until};
 use tests::{ServerProcess, bin_path};
 
@@ -315,25 +314,7 @@ fn a_write_error_during_upload_is_reported_and_leaves_no_temp_file() {
     // A file-size limit of 1 MiB on the server process makes the second
     // MiB of an upload fail to write (EFBIG), as a full disk would (ENOSPC).
     let dir = library(&[]);
-    let mut command = Command::new(bin_path("ftp-server"));
-    command.args(["--directory", dir.path().to_str().unwrap(), "0"]);
-    // SAFETY: between fork and exec only async-signal-safe calls are made:
-    // setrlimit, and signal with SIG_IGN (kept across exec), so that the
-    // write fails with EFBIG instead of the process dying of SIGXFSZ.
-    unsafe {
-        command.pre_exec(|| {
-            let limit = libc::rlimit {
-                rlim_cur: 1 << 20,
-                rlim_max: 1 << 20,
-            };
-            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-            Ok(())
-        });
-    }
-    let server = ServerProcess::start_command(&mut command);
+    let server = start_with_file_size_limit(dir.path(), 1 << 20);
     let mut raw = Raw::connect(&server.addr());
     let result = raw.put("big.bin", &pattern(5, 2 << 20));
     assert_eq!(result, Err("upload failed: file too large".to_string()));

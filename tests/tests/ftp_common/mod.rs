@@ -8,6 +8,7 @@
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
@@ -75,6 +76,31 @@ pub fn start(model: &str, dir: &Path) -> ServerProcess {
             "0",
         ],
     )
+}
+
+/// Starts `ftp-server --directory DIR 0` with a limit of `bytes` on the
+/// size of any file it writes (`RLIMIT_FSIZE`): a larger upload fails to
+/// write with EFBIG, as on a full disk (ENOSPC), through the same code.
+pub fn start_with_file_size_limit(dir: &Path, bytes: u64) -> ServerProcess {
+    let mut command = Command::new(tests::bin_path("ftp-server"));
+    command.args(["--directory", dir.to_str().expect("a UTF-8 path"), "0"]);
+    // SAFETY: between fork and exec only async-signal-safe calls are made:
+    // setrlimit, and signal with SIG_IGN (kept across exec), so that the
+    // write fails with EFBIG instead of the process dying of SIGXFSZ.
+    unsafe {
+        command.pre_exec(move || {
+            let limit = libc::rlimit {
+                rlim_cur: bytes,
+                rlim_max: bytes,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    ServerProcess::start_command(&mut command)
 }
 
 /// Every entry of a directory, hidden ones included, sorted.
