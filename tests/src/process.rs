@@ -64,6 +64,11 @@ impl ServerProcess {
         Self::spawn(command, false)
     }
 
+    /// [`ServerProcess::start_command`], its stderr lines kept in `stderr_lines`.
+    pub fn start_command_reading_stderr(command: &mut Command) -> ServerProcess {
+        Self::spawn(command, true)
+    }
+
     fn spawn(command: &mut Command, read_stderr: bool) -> ServerProcess {
         let stderr = if read_stderr {
             Stdio::piped()
@@ -133,6 +138,36 @@ impl ServerProcess {
     pub fn signal(&self, signal: nix::sys::signal::Signal) {
         let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
         nix::sys::signal::kill(pid, signal).expect("the server process exists");
+    }
+
+    /// Kills the server (and its forked children, which share its stderr)
+    /// and returns every line it wrote to stderr (it must have been started
+    /// reading stderr). Everything written before the kill is in the pipe,
+    /// so the lines are complete: they are read until the pipe closes, for
+    /// at most `deadline`.
+    pub fn kill_and_collect_stderr(mut self, deadline: Duration) -> Vec<String> {
+        for child in crate::procfs::children_of(self.pid()) {
+            let pid = nix::unistd::Pid::from_raw(child.pid as i32);
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let lines = self
+            .stderr_lines
+            .take()
+            .expect("started with start_reading_stderr");
+        let end = Instant::now() + deadline;
+        let mut collected = Vec::new();
+        loop {
+            let left = end.saturating_duration_since(Instant::now());
+            match lines.recv_timeout(left) {
+                Ok(line) => collected.push(line),
+                Err(mpsc::RecvTimeoutError::Disconnected) => return collected,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    panic!("the server's stderr did not close within {deadline:?}")
+                }
+            }
+        }
     }
 
     /// Waits up to `deadline` for the process to exit; returns its status.

@@ -13,12 +13,16 @@ use std::time::Instant;
 
 use nix::sys::signal::Signal;
 
-use ftp_common::{DEADLINE, Raw, entries, library, pattern, start, start_with_file_size_limit};
+use ftp_common::{
+    DEADLINE, Raw, entries, library, no_panic_logged, pattern, start, start_with_file_size_limit,
+};
 use tests::procfs::{children_of, wait_until};
 use tests::{ServerProcess, bin_path};
 
-/// The server answers a fresh client normally.
-fn still_serves(server: &ServerProcess, expected: &[&str]) {
+/// The server answers a fresh client normally, and no handler panicked
+/// along the way (a panic is caught and the server goes on, so only its
+/// stderr tells). Ends the server.
+fn still_serves(server: ServerProcess, expected: &[&str]) {
     let mut raw = Raw::connect(&server.addr());
     assert_eq!(raw.list(), expected);
     assert_eq!(
@@ -26,6 +30,7 @@ fn still_serves(server: &ServerProcess, expected: &[&str]) {
         "",
         "Q gets no reply, the connection just closes"
     );
+    no_panic_logged(server);
 }
 
 #[test]
@@ -90,13 +95,24 @@ fn every_bad_name_is_refused_and_nothing_outside_is_touched() {
         b"outside"
     );
     assert_eq!(entries(&dir), ["dangling", "escape", "folder", "ok.txt"]);
-    still_serves(&server, &["ok.txt"]);
+    still_serves(server, &["ok.txt"]);
 }
 
 #[test]
 fn malformed_requests_get_a_reason_or_a_closed_connection() {
+    for model in ["threading", "forking"] {
+        malformed_requests_in(model);
+    }
+}
+
+fn malformed_requests_in(model: &str) {
     let dir = library(&[("a.txt", b"a")]);
-    let server = start("threading", dir.path());
+    let server = start(model, dir.path());
+    // A bystander, half-way through an upload while all of the below
+    // happens on other connections.
+    let mut bystander = Raw::connect(&server.addr());
+    assert_eq!(bystander.ask(b"P 6 by.txt"), "OK");
+    bystander.send(b"abc");
 
     // Whole lines that make no sense: a reason each, and the session goes on.
     let mut raw = Raw::connect(&server.addr());
@@ -152,9 +168,26 @@ fn malformed_requests_get_a_reason_or_a_closed_connection() {
     server
         .wait_for_line("the client left with 5 of 10 bytes unsent", DEADLINE)
         .expect("the server logs the truncated upload");
-    assert_eq!(entries(dir.path()), ["a.txt"], "no file, no temporary file");
+    assert_eq!(
+        entries(dir.path())
+            .iter()
+            .filter(|name| !name.starts_with(".upload-"))
+            .collect::<Vec<_>>(),
+        ["a.txt"],
+        "{model}: no file from the truncated upload"
+    );
 
-    still_serves(&server, &["a.txt"]);
+    // The bystander was not disturbed: its upload completes, whole.
+    bystander.send(b"def");
+    assert_eq!(bystander.reply(), "OK", "{model}: the bystander's upload");
+    assert_eq!(fs::read(dir.path().join("by.txt")).unwrap(), b"abcdef");
+    assert_eq!(bystander.get("a.txt"), Ok(b"a".to_vec()));
+    assert_eq!(
+        entries(dir.path()),
+        ["a.txt", "by.txt"],
+        "{model}: no temporary file left"
+    );
+    still_serves(server, &["a.txt", "by.txt"]);
 }
 
 #[test]
@@ -203,7 +236,7 @@ fn a_client_that_dies_mid_upload_leaves_nothing_behind() {
         // The name is free again; the server still serves.
         assert_eq!(other.put("half.bin", &data), Ok(()));
         assert_eq!(other.get("half.bin"), Ok(data));
-        still_serves(&server, &["a.txt", "half.bin"]);
+        still_serves(server, &["a.txt", "half.bin"]);
     }
 }
 
@@ -259,11 +292,11 @@ fn a_killed_client_process_leaves_nothing_behind() {
             Vec::<String>::new(),
             "no file, no temp file"
         );
-        still_serves(&server, &[]);
+        still_serves(server, &[]);
     } else {
         assert_eq!(entries(dir.path()), ["big.bin"]);
         assert!(fs::read(dir.path().join("big.bin")).unwrap() == fs::read(&big).unwrap());
-        still_serves(&server, &["big.bin"]);
+        still_serves(server, &["big.bin"]);
     }
 }
 
@@ -305,7 +338,7 @@ fn the_same_name_uploaded_twice_at_once_ends_with_one_whole_file() {
             ["same.bin"],
             "{model}: no temp file left"
         );
-        still_serves(&server, &["same.bin"]);
+        still_serves(server, &["same.bin"]);
     }
 }
 
@@ -326,14 +359,17 @@ fn a_write_error_during_upload_is_reported_and_leaves_no_temp_file() {
     // The session is still in step, and a small upload works.
     assert_eq!(raw.put("small.bin", b"fits"), Ok(()));
     assert_eq!(raw.list(), ["small.bin"]);
-    still_serves(&server, &["small.bin"]);
+    still_serves(server, &["small.bin"]);
 }
 
 #[test]
 fn a_silent_or_stuck_client_is_dropped_after_the_timeout() {
     let dir = library(&[("a.txt", b"a")]);
     let path = dir.path().to_str().unwrap();
-    let server = ServerProcess::start("ftp-server", &["--timeout", "1", "--directory", path, "0"]);
+    let server = ServerProcess::start_reading_stderr(
+        "ftp-server",
+        &["--timeout", "1", "--directory", path, "0"],
+    );
     // One says nothing at all; one stops in the middle of an upload.
     let mut silent = Raw::connect(&server.addr());
     let mut stuck = Raw::connect(&server.addr());
@@ -355,7 +391,7 @@ fn a_silent_or_stuck_client_is_dropped_after_the_timeout() {
         ["a.txt"],
         "the stuck upload left nothing"
     );
-    still_serves(&server, &["a.txt"]);
+    still_serves(server, &["a.txt"]);
 }
 
 #[test]
@@ -373,7 +409,7 @@ fn stale_temporary_files_of_a_killed_server_are_removed_at_start() {
         .unwrap();
     let server = start("threading", dir.path());
     assert_eq!(entries(dir.path()), [".other", ".upload-fresh1", "a.txt"]);
-    still_serves(&server, &["a.txt"]);
+    still_serves(server, &["a.txt"]);
 }
 
 #[test]

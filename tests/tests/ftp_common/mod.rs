@@ -61,10 +61,11 @@ pub fn library(files: &[(&str, &[u8])]) -> TempDir {
     dir
 }
 
-/// Starts `ftp-server --model MODEL --directory DIR 0`.
+/// Starts `ftp-server --model MODEL --directory DIR 0`, its stderr kept
+/// (see [`no_panic_logged`]).
 pub fn start(model: &str, dir: &Path) -> ServerProcess {
     let dir = dir.to_str().expect("a UTF-8 temporary path");
-    ServerProcess::start(
+    ServerProcess::start_reading_stderr(
         "ftp-server",
         &[
             "--model",
@@ -100,7 +101,19 @@ pub fn start_with_file_size_limit(dir: &Path, bytes: u64) -> ServerProcess {
             Ok(())
         });
     }
-    ServerProcess::start_command(&mut command)
+    ServerProcess::start_command_reading_stderr(&mut command)
+}
+
+/// Ends the server and checks that nothing in its stderr says a handler
+/// panicked (the framework catches a panic and goes on serving, so the
+/// clients alone cannot tell).
+pub fn no_panic_logged(server: ServerProcess) {
+    let stderr = server.kill_and_collect_stderr(DEADLINE);
+    let panics: Vec<&String> = stderr
+        .iter()
+        .filter(|line| line.contains("panicked"))
+        .collect();
+    assert!(panics.is_empty(), "the server panicked: {panics:?}");
 }
 
 /// Every entry of a directory, hidden ones included, sorted.
