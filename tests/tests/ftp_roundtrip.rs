@@ -6,8 +6,7 @@
 mod ftp_common;
 
 use std::fs::{self, File};
-use std::io::Read;
-use std::os::unix::fs::FileExt;
+use std::io::{Read, Write};
 use std::path::Path;
 use std::time::Duration;
 
@@ -66,10 +65,10 @@ fn round_trips_are_byte_exact() {
     }
 }
 
-/// 1 GiB, as the issue asks, kept cheap: the file is sparse (mostly holes,
-/// which read as zeros without touching a disk) with marks written every
-/// 64 MiB and `##` at the very end, and it lives on tmpfs when there is
-/// one. The comparison is chunk by chunk (memcmp), never a whole copy in memory.
+/// 1 GiB, as the issue asks. Every 4 KiB block starts with its own number
+/// (the rest is zeros), and the file ends in `##`: a block lost, doubled or
+/// out of place shows. It lives on tmpfs when there is one, and is written
+/// and compared 8 MiB at a time, never whole in memory.
 #[test]
 fn one_gib_round_trip() {
     const SIZE: u64 = 1 << 30;
@@ -85,14 +84,13 @@ fn one_gib_round_trip() {
     fs::create_dir(&lib).unwrap();
     fs::create_dir(&local).unwrap();
     let source = local.join("big.bin");
-    let file = File::create(&source).unwrap();
-    file.set_len(SIZE).unwrap();
-    let marks: Vec<(u64, Vec<u8>)> = (0..16)
-        .map(|i| (i * (SIZE / 16) + i * 4099, pattern(i + 1, 4096)))
-        .chain([(SIZE - 2, b"##".to_vec())])
-        .collect();
-    for (offset, mark) in &marks {
-        file.write_all_at(mark, *offset).unwrap();
+    let mut file = File::create(&source).unwrap();
+    let mut chunk = vec![0u8; CHUNK];
+    let mut offset = 0;
+    while offset < SIZE {
+        let n = stamped(offset, SIZE, &mut chunk);
+        file.write_all(&chunk[..n]).unwrap();
+        offset += n as u64;
     }
     drop(file);
 
@@ -103,32 +101,41 @@ fn one_gib_round_trip() {
     let (ok, _, err) = client(&local, &[&addr, "get", "big.bin", "-o", "back.bin"]);
     assert!(ok, "get: {err}");
     for copy in [lib.join("big.bin"), local.join("back.bin")] {
-        assert_same_as_marked(&copy, SIZE, &marks);
+        assert_same_as_stamped(&copy, SIZE);
     }
 }
 
-/// Compares a file with the expected content: zeros except the marks.
-fn assert_same_as_marked(path: &Path, size: u64, marks: &[(u64, Vec<u8>)]) {
+/// The piece the 1 GiB test writes and compares at a time.
+const CHUNK: usize = 8 << 20;
+
+/// Fills `buffer` with the stamped content at `offset` (a multiple of 4 KiB)
+/// of a file of `size` bytes, and returns how many bytes that is.
+fn stamped(offset: u64, size: u64, buffer: &mut [u8]) -> usize {
+    let n = buffer.len().min((size - offset) as usize);
+    let piece = &mut buffer[..n];
+    piece.fill(0);
+    for (i, block) in piece.chunks_mut(4096).enumerate() {
+        let number = offset / 4096 + i as u64;
+        let stamp = number.to_le_bytes();
+        let len = stamp.len().min(block.len());
+        block[..len].copy_from_slice(&stamp[..len]);
+    }
+    if offset + n as u64 == size {
+        piece[n - 2..].copy_from_slice(b"##");
+    }
+    n
+}
+
+/// Compares a file with the stamped content, 8 MiB at a time.
+fn assert_same_as_stamped(path: &Path, size: u64) {
     let mut file = File::open(path).unwrap();
     assert_eq!(file.metadata().unwrap().len(), size, "{}", path.display());
-    const CHUNK: usize = 8 << 20;
     let mut got = vec![0u8; CHUNK];
     let mut expected = vec![0u8; CHUNK];
     let mut offset = 0u64;
     while offset < size {
-        let n = CHUNK.min((size - offset) as usize);
+        let n = stamped(offset, size, &mut expected);
         file.read_exact(&mut got[..n]).unwrap();
-        expected[..n].fill(0);
-        for (at, mark) in marks {
-            let end = at + mark.len() as u64;
-            if *at < offset + n as u64 && end > offset {
-                let from = at.max(&offset) - offset;
-                let to = end.min(offset + n as u64) - offset;
-                let skip = (offset.saturating_sub(*at)) as usize;
-                expected[from as usize..to as usize]
-                    .copy_from_slice(&mark[skip..skip + (to - from) as usize]);
-            }
-        }
         assert!(
             got[..n] == expected[..n],
             "{} differs in the 8 MiB at {offset}",
