@@ -386,6 +386,12 @@ fn a_silent_or_stuck_client_is_dropped_after_the_timeout() {
     );
     // The server's timeout is 1 s: both are cut off long before the deadline.
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    server
+        .wait_for_line(
+            "session ended: timed out: the client did not send or read for 1s",
+            DEADLINE,
+        )
+        .expect("the log says why the session ended");
     assert_eq!(
         entries(dir.path()),
         ["a.txt"],

@@ -76,7 +76,15 @@ impl RequestHandler<StreamRequest> for FtpHandler {
         // mid-upload) are part of a server's normal life: log one line and
         // end the session, instead of an error report.
         if let Err(err) = self.session(request) {
-            log(request, &format!("session ended: {}", describe(&err)));
+            // SO_RCVTIMEO/SO_SNDTIMEO running out shows as EAGAIN ("try
+            // again"), which says nothing to the person reading the log.
+            let why = match (err.kind(), self.timeout) {
+                (io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut, Some(timeout)) => {
+                    format!("timed out: the client did not send or read for {timeout:?}")
+                }
+                _ => describe(&err),
+            };
+            log(request, &format!("session ended: {why}"));
         }
         Ok(())
     }
