@@ -216,14 +216,22 @@ fn a_failed_download_leaves_no_partial_file() {
 #[test]
 fn a_progress_bar_only_on_a_terminal() {
     let content = pattern(6, 3 << 20);
-    let dir = library(&[("big.bin", &content), ("small.bin", b"small")]);
+    let edge = pattern(7, 1 << 20);
+    let dir = library(&[
+        ("big.bin", &content),
+        ("small.bin", b"small"),
+        ("edge.bin", &edge),
+    ]);
     let server = start("threading", dir.path());
     let cwd = tempfile::tempdir().unwrap();
+    let upload = pattern(8, 2 << 20);
+    fs::write(cwd.path().join("up.bin"), &upload).unwrap();
     // stdout is a pseudo-terminal here, as in a person's shell.
-    let on_terminal = |name: &str| -> String {
+    let on_terminal = |args: &[&str]| -> String {
         let pty = nix::pty::openpty(None, None).expect("a pseudo-terminal");
         let mut child = Command::new(bin_path("ftp-client"))
-            .args([server.addr().as_str(), "get", name])
+            .arg(server.addr())
+            .args(args)
             .current_dir(cwd.path())
             .stdin(Stdio::null())
             .stdout(Stdio::from(pty.slave))
@@ -244,14 +252,23 @@ fn a_progress_bar_only_on_a_terminal() {
         );
         reader.join().unwrap()
     };
-    let big = on_terminal("big.bin");
+    let big = on_terminal(&["get", "big.bin"]);
     assert!(
         big.contains("3.00 MiB"),
         "a bar with the total size: {big:?}"
     );
     assert!(big.contains("downloaded big.bin"), "{big:?}");
-    let small = on_terminal("small.bin");
+    let small = on_terminal(&["get", "small.bin"]);
     assert!(!small.contains("B/"), "no bar for 5 bytes: {small:?}");
     assert!(small.contains("downloaded small.bin"), "{small:?}");
+    // "Over 1 MiB": exactly 1 MiB gets no bar.
+    let exactly = on_terminal(&["get", "edge.bin"]);
+    assert!(!exactly.contains("B/"), "no bar for 1 MiB: {exactly:?}");
+    assert!(exactly.contains("downloaded edge.bin"), "{exactly:?}");
+    // Uploads get one too.
+    let up = on_terminal(&["put", "up.bin"]);
+    assert!(up.contains("2.00 MiB"), "a bar for the upload: {up:?}");
+    assert!(up.contains("uploaded up.bin"), "{up:?}");
     assert!(fs::read(cwd.path().join("big.bin")).unwrap() == content);
+    assert!(fs::read(dir.path().join("up.bin")).unwrap() == upload);
 }
