@@ -15,6 +15,7 @@ use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
 use std::net::{Shutdown, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
@@ -165,6 +166,8 @@ impl Session {
                     describe(&err)
                 ))
             })?;
+        // If Ctrl+C ends the program mid-download, its handler deletes this.
+        let _registered = InProgress::register(temp.path());
         self.send(&Request::Get(name.to_string()))?;
         let size = self.expect_size()?;
         let bar = self.progress_bar(size);
@@ -174,7 +177,14 @@ impl Session {
             let want = buffer
                 .len()
                 .min(usize::try_from(size - done).unwrap_or(usize::MAX));
-            let n = self.reader.read(&mut buffer[..want])?;
+            let n = match self.reader.read(&mut buffer[..want]) {
+                Ok(n) => n,
+                // A signal (Ctrl+C, whose handler then ends the program)
+                // interrupts a read on a socket with a timeout even under
+                // SA_RESTART: read again.
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(err) => return Err(err.into()),
+            };
             if n == 0 {
                 return Err(short_body(done, size));
             }
@@ -303,6 +313,40 @@ impl Session {
     }
 }
 
+/// The hidden temporary file of the download in progress, if any: the
+/// Ctrl+C handler (see [`main`]) deletes it, so that a download cut short
+/// by Ctrl+C leaves nothing behind, not even a hidden file.
+static DOWNLOADING: Mutex<Option<PathBuf>> = Mutex::new(None);
+
+/// Keeps a path in [`DOWNLOADING`] for as long as it lives.
+struct InProgress;
+
+impl InProgress {
+    fn register(path: &Path) -> InProgress {
+        *DOWNLOADING.lock().unwrap_or_else(|e| e.into_inner()) = Some(path.to_path_buf());
+        InProgress
+    }
+}
+
+impl Drop for InProgress {
+    fn drop(&mut self) {
+        *DOWNLOADING.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
+
+/// On Ctrl+C: deletes the download in progress (tempfile would delete it
+/// on drop, but a signal ends the program without running destructors),
+/// then exits with 130, the shell's code for "ended by Ctrl+C".
+fn stop_on_ctrl_c() {
+    let _ = ctrlc::set_handler(|| {
+        let path = DOWNLOADING.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(path) = path {
+            let _ = std::fs::remove_file(path);
+        }
+        std::process::exit(130);
+    });
+}
+
 fn short_body(got: u64, size: u64) -> Failure {
     Failure::Lost(format!(
         "the server closed the connection after {got} of {size} bytes"
@@ -417,6 +461,7 @@ pub fn interactive(
 /// error on failure.
 pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
     let args = Args::parse_from(args);
+    stop_on_ctrl_c();
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
