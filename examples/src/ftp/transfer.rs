@@ -80,6 +80,17 @@ pub fn send_file(
             progress(n as u64);
         }
     }
+    send_rest_with_sendfile(&socket, file, offset, size, progress)
+}
+
+/// The fallback of [`send_file`]: `sendfile(2)` from `offset` to `size`.
+fn send_rest_with_sendfile(
+    socket: impl AsFd,
+    file: &File,
+    mut offset: libc::off_t,
+    size: u64,
+    mut progress: impl FnMut(u64),
+) -> io::Result<()> {
     while (offset as u64) < size {
         let count = (size - offset as u64).min(SEND_CHUNK as u64) as usize;
         match nix::sys::sendfile::sendfile(&socket, file, Some(&mut offset), count) {
@@ -236,6 +247,30 @@ mod tests {
         assert!(!SockRef::from(&sender).tcp_cork().unwrap());
         drop(sender);
         assert_eq!(reading.join().unwrap(), bytes);
+    }
+
+    #[test]
+    fn the_sendfile_fallback_sends_the_rest_and_sees_a_shrunk_file() {
+        // Taking over after 100,000 bytes went by splice, as send_file does.
+        let (sender, receiver) = loopback_pair();
+        let reading = read_all_in_thread(receiver);
+        let (file, bytes) = sample_file(3 << 20);
+        let mut steps = 0;
+        send_rest_with_sendfile(&sender, file.as_file(), 100_000, bytes.len() as u64, |_| {
+            steps += 1
+        })
+        .unwrap();
+        drop(sender);
+        assert!(steps >= 3, "1 MiB per step: {steps}");
+        assert!(reading.join().unwrap() == bytes[100_000..]);
+
+        let (sender, receiver) = loopback_pair();
+        let reading = read_all_in_thread(receiver);
+        let err =
+            send_rest_with_sendfile(&sender, file.as_file(), 0, (3 << 20) + 1, |_| {}).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+        drop(sender);
+        assert!(reading.join().unwrap() == bytes);
     }
 
     #[test]
