@@ -362,6 +362,53 @@ fn a_write_error_during_upload_is_reported_and_leaves_no_temp_file() {
     still_serves(server, &["small.bin"]);
 }
 
+/// A real full disk (ENOSPC): the library is a 2 MiB tmpfs, mounted in a
+/// mount namespace of the server's own (`unshare`, as an unprivileged user
+/// too where user namespaces are allowed). Two uploads of 1.5 MB each are
+/// both let in (each fits the free space when asked for); the second to
+/// send runs out of space half-way.
+#[test]
+fn a_full_disk_during_upload_is_reported_and_leaves_no_temp_file() {
+    let namespaces = Command::new("unshare")
+        .args(["-Urm", "true"])
+        .status()
+        .is_ok_and(|status| status.success());
+    if !namespaces {
+        // The same code path is tested with a file-size limit above.
+        eprintln!(
+            "skipped: this machine does not allow `unshare -Urm` (user and mount namespaces)"
+        );
+        return;
+    }
+    let dir = library(&[]);
+    let script = r#"mount -t tmpfs -o size=2m tmpfs "$0" && exec "$1" --directory "$0" 0"#;
+    let mut command = Command::new("unshare");
+    command
+        .args(["-Urm", "sh", "-c", script])
+        .arg(dir.path())
+        .arg(bin_path("ftp-server"));
+    let server = ServerProcess::start_command_reading_stderr(&mut command);
+    // The library as the server sees it: inside its own mount namespace.
+    let inside = std::path::PathBuf::from(format!("/proc/{}/root", server.pid()))
+        .join(dir.path().strip_prefix("/").unwrap());
+
+    let data = pattern(9, 1_500_000);
+    let mut first = Raw::connect(&server.addr());
+    let mut second = Raw::connect(&server.addr());
+    assert_eq!(first.ask(b"P 1500000 first.bin"), "OK");
+    assert_eq!(second.ask(b"P 1500000 second.bin"), "OK");
+    first.send(&data);
+    assert_eq!(first.reply(), "OK");
+    second.send(&data);
+    assert_eq!(second.reply(), "upload failed: no space left on device");
+    assert_eq!(entries(&inside), ["first.bin"], "no temporary file left");
+    assert!(fs::read(inside.join("first.bin")).unwrap() == data);
+    // The session is still in step, and what fits still goes in.
+    assert_eq!(second.put("small.bin", b"fits"), Ok(()));
+    assert_eq!(second.list(), ["first.bin", "small.bin"]);
+    still_serves(server, &["first.bin", "small.bin"]);
+}
+
 #[test]
 fn a_silent_or_stuck_client_is_dropped_after_the_timeout() {
     let dir = library(&[("a.txt", b"a")]);
