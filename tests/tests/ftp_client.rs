@@ -6,9 +6,12 @@ mod ftp_common;
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
+use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
 use std::thread;
 use std::time::Duration;
+
+use nix::sys::signal::Signal;
 
 use ftp_common::{DEADLINE, entries, library, pattern, run_client, start};
 use tests::bin_path;
@@ -167,49 +170,53 @@ fn a_server_that_is_down_is_one_line_and_exit_1() {
 }
 
 /// A fake server that promises `OK 100000` and sends only part of it.
-/// Ctrl+C in the middle of a download: the hidden temporary file goes too
-/// (a signal skips destructors, so the client deletes it in its handler),
-/// and the exit status is 130, the shell's code for "ended by Ctrl+C".
+/// Ctrl+C (or SIGTERM) in the middle of a download: the hidden temporary
+/// file goes too (a signal skips destructors, so the client deletes it
+/// first), and the client still dies of that signal, so that a shell
+/// running a script of downloads stops there.
 #[test]
-fn ctrl_c_mid_download_leaves_nothing() {
-    // A server that announces 100000 bytes, sends 10, and waits.
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    let (done, finished) = std::sync::mpsc::channel::<()>();
-    let server = thread::spawn(move || {
-        let (stream, _) = listener.accept().unwrap();
-        let mut reader = BufReader::new(stream.try_clone().unwrap());
-        let mut request = String::new();
-        reader.read_line(&mut request).unwrap();
-        let mut stream = stream;
-        stream.write_all(b"OK 100000\n0123456789").unwrap();
-        let _ = finished.recv_timeout(DEADLINE);
-    });
-    let cwd = tempfile::tempdir().unwrap();
-    let mut client = Command::new(bin_path("ftp-client"))
-        .args([addr.as_str(), "get", "data.bin"])
-        .current_dir(cwd.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // The temporary file exists once the download has begun (the Ctrl+C
-    // handler is set before the client even connects).
-    assert!(
-        wait_until(DEADLINE, || !entries(cwd.path()).is_empty()),
-        "the download never started"
-    );
-    let pid = nix::unistd::Pid::from_raw(client.id() as i32);
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
-    assert!(
-        wait_until(DEADLINE, || client.try_wait().unwrap().is_some()),
-        "ftp-client did not stop on Ctrl+C"
-    );
-    assert_eq!(client.wait().unwrap().code(), Some(130));
-    assert_eq!(entries(cwd.path()), Vec::<String>::new());
-    done.send(()).unwrap();
-    server.join().unwrap();
+fn a_signal_mid_download_leaves_nothing() {
+    for signal in [Signal::SIGINT, Signal::SIGTERM] {
+        // A server that announces 100000 bytes, sends 10, and waits.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let (done, finished) = std::sync::mpsc::channel::<()>();
+        let server = thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request = String::new();
+            reader.read_line(&mut request).unwrap();
+            let mut stream = stream;
+            stream.write_all(b"OK 100000\n0123456789").unwrap();
+            let _ = finished.recv_timeout(DEADLINE);
+        });
+        let cwd = tempfile::tempdir().unwrap();
+        let mut client = Command::new(bin_path("ftp-client"))
+            .args([addr.as_str(), "get", "data.bin"])
+            .current_dir(cwd.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // The temporary file exists once the download has begun (the
+        // signal thread starts before the client even connects).
+        assert!(
+            wait_until(DEADLINE, || !entries(cwd.path()).is_empty()),
+            "the download never started"
+        );
+        let pid = nix::unistd::Pid::from_raw(client.id() as i32);
+        nix::sys::signal::kill(pid, signal).unwrap();
+        assert!(
+            wait_until(DEADLINE, || client.try_wait().unwrap().is_some()),
+            "ftp-client did not stop on {signal}"
+        );
+        let status = client.wait().unwrap();
+        assert_eq!(status.signal(), Some(signal as i32), "{status:?}");
+        assert_eq!(entries(cwd.path()), Vec::<String>::new(), "{signal}");
+        done.send(()).unwrap();
+        server.join().unwrap();
+    }
 }
 
 fn short_server() -> (String, thread::JoinHandle<()>) {

@@ -20,6 +20,8 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use nix::sys::signal::{SigHandler, SigSet, Signal, raise};
+use tempfile::NamedTempFile;
 
 use super::describe;
 use super::protocol::{DEFAULT_PORT, LineError, MAX_LINE, Reply, Request, name_problem, read_line};
@@ -87,7 +89,14 @@ impl Failure {
 impl From<io::Error> for Failure {
     /// An error on the connection ends the session.
     fn from(err: io::Error) -> Failure {
-        Failure::Lost(format!("connection lost: {}", describe(&err)))
+        // The socket's timeout running out shows as EAGAIN ("try again").
+        let why = match err.kind() {
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
+                format!("no answer from the server for {} s", TIMEOUT.as_secs())
+            }
+            _ => describe(&err),
+        };
+        Failure::Lost(format!("connection lost: {why}"))
     }
 }
 
@@ -155,19 +164,10 @@ impl Session {
             Some(parent) if !parent.as_os_str().is_empty() => parent,
             _ => Path::new("."),
         };
-        // Before the request, so that a local problem leaves the session in step.
-        let mut temp = tempfile::Builder::new()
-            .prefix(".ftp-download-")
-            .tempfile_in(dir)
-            .map_err(|err| {
-                Failure::Refused(format!(
-                    "cannot write in {}: {}",
-                    dir.display(),
-                    describe(&err)
-                ))
-            })?;
-        // If Ctrl+C ends the program mid-download, its handler deletes this.
-        let _registered = InProgress::register(temp.path());
+        // Before the request, so that a local problem leaves the session in
+        // step. Made while holding the registry of downloads in progress:
+        // a signal arriving meanwhile waits for it, then deletes the file.
+        let (mut temp, _registered) = InProgress::create(dir)?;
         self.send(&Request::Get(name.to_string()))?;
         let size = self.expect_size()?;
         let bar = self.progress_bar(size);
@@ -179,9 +179,8 @@ impl Session {
                 .min(usize::try_from(size - done).unwrap_or(usize::MAX));
             let n = match self.reader.read(&mut buffer[..want]) {
                 Ok(n) => n,
-                // A signal (Ctrl+C, whose handler then ends the program)
-                // interrupts a read on a socket with a timeout even under
-                // SA_RESTART: read again.
+                // After Ctrl+Z and `fg` (SIGSTOP, SIGCONT), a read on a
+                // socket with a timeout fails with EINTR: read again.
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
                 Err(err) => return Err(err.into()),
             };
@@ -314,17 +313,31 @@ impl Session {
 }
 
 /// The hidden temporary file of the download in progress, if any: the
-/// Ctrl+C handler (see [`main`]) deletes it, so that a download cut short
-/// by Ctrl+C leaves nothing behind, not even a hidden file.
+/// signal thread (see [`clean_up_on_signals`]) deletes it, so that a
+/// download cut short by Ctrl+C leaves nothing behind, not even a hidden
+/// file.
 static DOWNLOADING: Mutex<Option<PathBuf>> = Mutex::new(None);
 
-/// Keeps a path in [`DOWNLOADING`] for as long as it lives.
+/// Keeps a download's temporary file in [`DOWNLOADING`] while it lives.
 struct InProgress;
 
 impl InProgress {
-    fn register(path: &Path) -> InProgress {
-        *DOWNLOADING.lock().unwrap_or_else(|e| e.into_inner()) = Some(path.to_path_buf());
-        InProgress
+    /// Creates the hidden temporary file in `dir` and registers it, both
+    /// under the registry's lock.
+    fn create(dir: &Path) -> Result<(NamedTempFile, InProgress), Failure> {
+        let mut registry = DOWNLOADING.lock().unwrap_or_else(|e| e.into_inner());
+        let temp = tempfile::Builder::new()
+            .prefix(".ftp-download-")
+            .tempfile_in(dir)
+            .map_err(|err| {
+                Failure::Refused(format!(
+                    "cannot write in {}: {}",
+                    dir.display(),
+                    describe(&err)
+                ))
+            })?;
+        *registry = Some(temp.path().to_path_buf());
+        Ok((temp, InProgress))
     }
 }
 
@@ -334,16 +347,42 @@ impl Drop for InProgress {
     }
 }
 
-/// On Ctrl+C: deletes the download in progress (tempfile would delete it
-/// on drop, but a signal ends the program without running destructors),
-/// then exits with 130, the shell's code for "ended by Ctrl+C".
-fn stop_on_ctrl_c() {
-    let _ = ctrlc::set_handler(|| {
+/// Ctrl+C (SIGINT), SIGTERM and SIGHUP end the program as they would
+/// without this function, but first the download in progress is deleted:
+/// a signal ends a program without running destructors, so tempfile's own
+/// clean-up would never run.
+///
+/// The signals are blocked in this thread and in every thread started
+/// after it, and one thread waits for them with `sigwait`: it runs
+/// ordinary code (a lock, a file removal), which a signal handler must
+/// not. Then it restores the signal's default action and raises it again,
+/// so the program dies of that signal: a shell sees "killed by SIGINT" and
+/// stops the script it was running, as it would without the clean-up.
+fn clean_up_on_signals() {
+    let mut signals = SigSet::empty();
+    for signal in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+        signals.add(signal);
+    }
+    if signals.thread_block().is_err() {
+        return;
+    }
+    std::thread::spawn(move || {
+        let Ok(signal) = signals.wait() else {
+            return;
+        };
         let path = DOWNLOADING.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(path) = path {
             let _ = std::fs::remove_file(path);
         }
-        std::process::exit(130);
+        // SAFETY: setting a signal's action to the default installs no
+        // handler, so no code of ours can run inside a signal.
+        let _ = unsafe { nix::sys::signal::signal(signal, SigHandler::SigDfl) };
+        let mut this_one = SigSet::empty();
+        this_one.add(signal);
+        let _ = this_one.thread_unblock();
+        let _ = raise(signal);
+        // Not reached: the default action of these three ends the process.
+        std::process::exit(128 + signal as i32);
     });
 }
 
@@ -461,7 +500,7 @@ pub fn interactive(
 /// error on failure.
 pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
     let args = Args::parse_from(args);
-    stop_on_ctrl_c();
+    clean_up_on_signals();
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
