@@ -567,6 +567,21 @@ mod tests {
     }
 
     #[test]
+    fn a_timeout_says_so() {
+        // What a read on a socket whose SO_RCVTIMEO ran out returns.
+        let timed_out = io::Error::from_raw_os_error(libc::EAGAIN);
+        assert_eq!(
+            Failure::from(timed_out).message(),
+            "connection lost: no answer from the server for 60 s"
+        );
+        let reset = io::Error::from_raw_os_error(libc::ECONNRESET);
+        assert_eq!(
+            Failure::from(reset).message(),
+            "connection lost: connection reset by peer"
+        );
+    }
+
+    #[test]
     fn upload_names_drop_directories() {
         assert_eq!(upload_name(Path::new("/tmp/a b.txt")).unwrap(), "a b.txt");
         assert!(upload_name(Path::new("/")).is_err());
