@@ -247,7 +247,9 @@ fn ftp_library_gone() {
 
 /// Every example exchange in `notes/ftp-protocol.md` was recorded: each
 /// request with the replies under it appears, as one run of lines, in a
-/// snapshot that the paragraph above the example names.
+/// snapshot that the paragraph above the example names (or, if it names
+/// none, in any of the FTP transcripts). Only the forms, the blocks with
+/// `<name>`, `<size>` or `<reason>` in them, are not examples.
 #[test]
 fn the_protocol_note_shows_recorded_exchanges() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -255,7 +257,18 @@ fn the_protocol_note_shows_recorded_exchanges() {
         .expect("the workspace");
     let note = fs::read_to_string(root.join("notes/ftp-protocol.md")).unwrap();
     let mut checked = 0;
-    for (names, block) in example_blocks(&note) {
+    for (mut names, block) in example_blocks(&note) {
+        let is_form = block.iter().any(|line| {
+            ["<name>", "<size>", "<reason>", "<exactly"]
+                .iter()
+                .any(|word| line.contains(word))
+        });
+        if is_form {
+            continue;
+        }
+        if names.is_empty() {
+            names = all_transcripts(root);
+        }
         let recorded: Vec<Vec<String>> = names
             .iter()
             .map(|name| {
@@ -283,8 +296,24 @@ fn the_protocol_note_shows_recorded_exchanges() {
     );
 }
 
-/// The note's code blocks whose paragraph above names one or more
-/// transcripts (`ftp_...` in backquotes), with those names.
+/// The names of all FTP transcripts (`ftp_transcript__NAME.snap`).
+fn all_transcripts(root: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(root.join("tests/tests/snapshots"))
+        .unwrap()
+        .filter_map(|entry| {
+            let file = entry.unwrap().file_name().into_string().ok()?;
+            let name = file
+                .strip_prefix("ftp_transcript__")?
+                .strip_suffix(".snap")?;
+            Some(name.to_string())
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// The note's code blocks that hold `C:` or `S:` lines, each with the
+/// transcripts (`ftp_...` in backquotes) the paragraph above it names.
 fn example_blocks(note: &str) -> Vec<(Vec<String>, Vec<String>)> {
     let mut blocks = Vec::new();
     let mut paragraph = String::new();
@@ -304,7 +333,10 @@ fn example_blocks(note: &str) -> Vec<(Vec<String>, Vec<String>)> {
                 .filter(|quoted| quoted.starts_with("ftp_"))
                 .map(str::to_string)
                 .collect();
-            if !names.is_empty() {
+            let exchange = block
+                .iter()
+                .any(|l| l.starts_with("C: ") || l.starts_with("S: "));
+            if exchange {
                 blocks.push((names, block));
             }
             paragraph.clear();
