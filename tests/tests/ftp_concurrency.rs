@@ -7,8 +7,9 @@ use std::path::Path;
 use std::sync::{Arc, Barrier};
 use std::thread;
 
-use ftp_common::{Raw, entries, library, pattern, start};
+use ftp_common::{Raw, entries, library, no_panic_logged, pattern, start};
 use tests::ServerProcess;
+use tests::procfs::children_of;
 
 const CLIENTS: usize = 50;
 const SIZE: usize = 1 << 20;
@@ -44,6 +45,7 @@ fn fifty_clients_on(server: ServerProcess, dir: &Path) {
     let expected: Vec<String> = (0..CLIENTS).map(|i| format!("client {i:02}.bin")).collect();
     assert_eq!(entries(dir), expected, "every file, no temp file");
     assert_eq!(Raw::connect(&addr).list(), expected);
+    no_panic_logged(server);
 }
 
 #[test]
@@ -56,16 +58,49 @@ fn fifty_clients_at_once_forking() {
     fifty_clients_at_once("forking");
 }
 
-/// The same, with the default cap of 40 children (Python's `max_children`):
-/// whenever more than 40 are connected, the others wait for a child to
-/// end. All 50 are served.
+/// The forking server's default cap of 40 children (Python's
+/// `max_children`): 45 clients connected at once. 40 are served and stay;
+/// the other five, their requests sent, are answered as soon as five of the
+/// first leave.
 #[test]
-fn fifty_clients_with_the_default_cap_of_forty_children() {
-    let dir = library(&[]);
+fn forty_children_at_most_and_the_others_wait_their_turn() {
+    let dir = library(&[("a.txt", b"a")]);
     let path = dir.path().to_str().unwrap();
     let server = ServerProcess::start_reading_stderr(
         "ftp-server",
         &["--model", "forking", "--directory", path, "0"],
     );
-    fifty_clients_on(server, dir.path());
+    let addr = server.addr();
+    let live_children = || {
+        children_of(server.pid())
+            .iter()
+            .filter(|child| !child.is_zombie())
+            .count()
+    };
+    let mut served: Vec<Raw> = (0..40)
+        .map(|_| {
+            let mut raw = Raw::connect(&addr);
+            assert_eq!(raw.list(), ["a.txt"]);
+            raw
+        })
+        .collect();
+    assert_eq!(live_children(), 40, "a child for each client being served");
+    let mut waiting: Vec<Raw> = (0..5)
+        .map(|_| {
+            let mut raw = Raw::connect(&addr);
+            raw.send(b"L\n");
+            raw
+        })
+        .collect();
+    assert_eq!(live_children(), 40, "never more than the cap");
+    for mut leaving in served.drain(..5) {
+        assert_eq!(leaving.ask(b"Q"), "");
+    }
+    for raw in &mut waiting {
+        assert_eq!(raw.reply(), "OK 6");
+        assert_eq!(raw.body(6), b"a.txt\n");
+    }
+    drop(served);
+    drop(waiting);
+    no_panic_logged(server);
 }
