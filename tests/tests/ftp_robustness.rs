@@ -346,20 +346,23 @@ fn the_same_name_uploaded_twice_at_once_ends_with_one_whole_file() {
 fn a_write_error_during_upload_is_reported_and_leaves_no_temp_file() {
     // A file-size limit of 1 MiB on the server process makes the second
     // MiB of an upload fail to write (EFBIG), as a full disk would (ENOSPC).
-    let dir = library(&[]);
-    let server = start_with_file_size_limit(dir.path(), 1 << 20);
-    let mut raw = Raw::connect(&server.addr());
-    let result = raw.put("big.bin", &pattern(5, 2 << 20));
-    assert_eq!(result, Err("upload failed: file too large".to_string()));
-    assert_eq!(
-        entries(dir.path()),
-        Vec::<String>::new(),
-        "no temp file left"
-    );
-    // The session is still in step, and a small upload works.
-    assert_eq!(raw.put("small.bin", b"fits"), Ok(()));
-    assert_eq!(raw.list(), ["small.bin"]);
-    still_serves(server, &["small.bin"]);
+    for model in ["threading", "forking"] {
+        let dir = library(&[]);
+        let server = start_with_file_size_limit(model, dir.path(), 1 << 20);
+        let mut raw = Raw::connect(&server.addr());
+        let result = raw.put("big.bin", &pattern(5, 2 << 20));
+        assert_eq!(result, Err("upload failed: file too large".to_string()));
+        assert_eq!(
+            entries(dir.path()),
+            Vec::<String>::new(),
+            "{model}: no temp file left"
+        );
+        // The session is still in step, and a small upload works.
+        assert_eq!(raw.put("small.bin", b"fits"), Ok(()));
+        assert_eq!(raw.list(), ["small.bin"]);
+        drop(raw);
+        still_serves(server, &["small.bin"]);
+    }
 }
 
 /// A real full disk (ENOSPC): the library is a 2 MiB tmpfs, mounted in a
@@ -369,44 +372,55 @@ fn a_write_error_during_upload_is_reported_and_leaves_no_temp_file() {
 /// send runs out of space half-way.
 #[test]
 fn a_full_disk_during_upload_is_reported_and_leaves_no_temp_file() {
-    let namespaces = Command::new("unshare")
-        .args(["-Urm", "true"])
+    let script =
+        r#"mount -t tmpfs -o size=2m tmpfs "$0" && exec "$1" --model "$2" --directory "$0" 0"#;
+    // Can this machine make the namespaces and mount there?
+    let probe = tempfile::tempdir().unwrap();
+    let allowed = Command::new("unshare")
+        .args(["-Urm", "sh", "-c", script])
+        .arg(probe.path())
+        .args(["true", "x"])
         .status()
         .is_ok_and(|status| status.success());
-    if !namespaces {
+    if !allowed {
         // The same code path is tested with a file-size limit above.
-        eprintln!(
-            "skipped: this machine does not allow `unshare -Urm` (user and mount namespaces)"
-        );
+        eprintln!("skipped: this machine does not allow a tmpfs mount under `unshare -Urm`");
         return;
     }
-    let dir = library(&[]);
-    let script = r#"mount -t tmpfs -o size=2m tmpfs "$0" && exec "$1" --directory "$0" 0"#;
-    let mut command = Command::new("unshare");
-    command
-        .args(["-Urm", "sh", "-c", script])
-        .arg(dir.path())
-        .arg(bin_path("ftp-server"));
-    let server = ServerProcess::start_command_reading_stderr(&mut command);
-    // The library as the server sees it: inside its own mount namespace.
-    let inside = std::path::PathBuf::from(format!("/proc/{}/root", server.pid()))
-        .join(dir.path().strip_prefix("/").unwrap());
+    for model in ["threading", "forking"] {
+        let dir = library(&[]);
+        let mut command = Command::new("unshare");
+        command
+            .args(["-Urm", "sh", "-c", script])
+            .arg(dir.path())
+            .arg(bin_path("ftp-server"))
+            .arg(model);
+        let server = ServerProcess::start_command_reading_stderr(&mut command);
+        // The library as the server sees it: inside its own mount namespace.
+        let inside = std::path::PathBuf::from(format!("/proc/{}/root", server.pid()))
+            .join(dir.path().strip_prefix("/").unwrap());
 
-    let data = pattern(9, 1_500_000);
-    let mut first = Raw::connect(&server.addr());
-    let mut second = Raw::connect(&server.addr());
-    assert_eq!(first.ask(b"P 1500000 first.bin"), "OK");
-    assert_eq!(second.ask(b"P 1500000 second.bin"), "OK");
-    first.send(&data);
-    assert_eq!(first.reply(), "OK");
-    second.send(&data);
-    assert_eq!(second.reply(), "upload failed: no space left on device");
-    assert_eq!(entries(&inside), ["first.bin"], "no temporary file left");
-    assert!(fs::read(inside.join("first.bin")).unwrap() == data);
-    // The session is still in step, and what fits still goes in.
-    assert_eq!(second.put("small.bin", b"fits"), Ok(()));
-    assert_eq!(second.list(), ["first.bin", "small.bin"]);
-    still_serves(server, &["first.bin", "small.bin"]);
+        let data = pattern(9, 1_500_000);
+        let mut first = Raw::connect(&server.addr());
+        let mut second = Raw::connect(&server.addr());
+        assert_eq!(first.ask(b"P 1500000 first.bin"), "OK");
+        assert_eq!(second.ask(b"P 1500000 second.bin"), "OK");
+        first.send(&data);
+        assert_eq!(first.reply(), "OK");
+        second.send(&data);
+        assert_eq!(second.reply(), "upload failed: no space left on device");
+        assert_eq!(
+            entries(&inside),
+            ["first.bin"],
+            "{model}: no temporary file left"
+        );
+        assert!(fs::read(inside.join("first.bin")).unwrap() == data);
+        // The session is still in step, and what fits still goes in.
+        assert_eq!(second.put("small.bin", b"fits"), Ok(()));
+        assert_eq!(second.list(), ["first.bin", "small.bin"]);
+        drop((first, second));
+        still_serves(server, &["first.bin", "small.bin"]);
+    }
 }
 
 #[test]

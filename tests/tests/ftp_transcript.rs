@@ -200,7 +200,7 @@ fn ftp_refusals_after_the_bytes() {
 
     // A write error: a file-size limit here; a full disk takes the same path.
     let limited_dir = library(&[]);
-    let limited = start_with_file_size_limit(limited_dir.path(), 1 << 20);
+    let limited = start_with_file_size_limit("threading", limited_dir.path(), 1 << 20);
     let mut third = Transcript::connect(&limited.addr()).expect("connect");
     third.note("a server that cannot write more than 1 MiB per file (RLIMIT_FSIZE)");
     third.note("it reads all the bytes anyway, then gives the reason");

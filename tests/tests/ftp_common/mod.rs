@@ -79,12 +79,14 @@ pub fn start(model: &str, dir: &Path) -> ServerProcess {
     )
 }
 
-/// Starts `ftp-server --directory DIR 0` with a limit of `bytes` on the
-/// size of any file it writes (`RLIMIT_FSIZE`): a larger upload fails to
-/// write with EFBIG, as on a full disk (ENOSPC), through the same code.
-pub fn start_with_file_size_limit(dir: &Path, bytes: u64) -> ServerProcess {
+/// Starts `ftp-server --model MODEL --directory DIR 0` with a limit of
+/// `bytes` on the size of any file it writes (`RLIMIT_FSIZE`): a larger
+/// upload fails to write with EFBIG, as on a full disk (ENOSPC), through
+/// the same code.
+pub fn start_with_file_size_limit(model: &str, dir: &Path, bytes: u64) -> ServerProcess {
     let mut command = Command::new(tests::bin_path("ftp-server"));
-    command.args(["--directory", dir.to_str().expect("a UTF-8 path"), "0"]);
+    command.args(["--model", model, "--directory"]);
+    command.args([dir.to_str().expect("a UTF-8 path"), "0"]);
     // SAFETY: between fork and exec only async-signal-safe calls are made:
     // setrlimit, and signal with SIG_IGN (kept across exec), so that the
     // write fails with EFBIG instead of the process dying of SIGXFSZ.
