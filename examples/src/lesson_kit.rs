@@ -210,13 +210,16 @@ impl Program {
         None
     }
 
-    /// Stops the program with Ctrl+C (SIGINT) and waits for it.
-    pub fn interrupt(mut self) {
+    /// Stops the program with Ctrl+C (SIGINT) and waits for it; returns
+    /// whether it exited by itself within 5 s (else it is killed).
+    pub fn interrupt(mut self) -> bool {
         let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
         let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT);
-        if self.wait_exit(Duration::from_secs(5)).is_none() {
+        let exited = self.wait_exit(Duration::from_secs(5)).is_some();
+        if !exited {
             println!("[lesson] {} did not stop on Ctrl+C; killing it", self.label);
         }
+        exited
     }
 }
 

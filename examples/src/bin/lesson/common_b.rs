@@ -67,6 +67,20 @@ pub fn expect_line(found: Option<String>, what: &str) -> Result<String, String> 
     found.ok_or_else(|| format!("timed out waiting for {what}"))
 }
 
+/// Lets a demo program run to its end: it must print `section done` within
+/// `deadline`, then exit within 5 s.
+pub fn finish_demo(
+    demo: &mut examples::lesson_kit::Program,
+    what: &str,
+    deadline: Duration,
+) -> Result<(), String> {
+    expect_line(demo.wait_for("section done", deadline), what)?;
+    if demo.wait_exit(Duration::from_secs(5)).is_none() {
+        return Err(format!("{what} did not exit"));
+    }
+    Ok(())
+}
+
 /// Forks; the child runs `child` and leaves with `_exit(code)`. Returns the child's pid.
 ///
 /// Only for the demo programs that a lesson starts with `lesson __program

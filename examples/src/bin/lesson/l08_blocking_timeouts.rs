@@ -111,6 +111,9 @@ fn non_blocking() -> LessonResult {
         match listener.accept() {
             Ok((connection, _)) => break connection,
             Err(err) if err.kind() == ErrorKind::WouldBlock => {
+                if start.elapsed() > Duration::from_secs(5) {
+                    return Err("the late client never connected".into());
+                }
                 // "Other work" would go here; a short nap keeps the loop
                 // from burning a whole CPU core while it polls.
                 thread::sleep(Duration::from_millis(1));

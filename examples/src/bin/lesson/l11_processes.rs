@@ -14,7 +14,7 @@ use std::time::Duration;
 use examples::lesson_kit::{Program, heading, read_next, say};
 
 use crate::LessonResult;
-use crate::common_b::expect_line;
+use crate::common_b::finish_demo;
 
 /// Runs the lesson.
 pub fn run() -> LessonResult {
@@ -53,13 +53,8 @@ pub fn run() -> LessonResult {
         heading(title);
         say(idea);
         let mut demo = Program::start("process-demo", "process-demo", &[section])?;
-        expect_line(
-            demo.wait_for("section done", Duration::from_secs(10)),
-            &format!("the {section} demo"),
-        )?;
-        if demo.wait_exit(Duration::from_secs(5)).is_none() {
-            return Err(format!("the {section} demo did not exit").into());
-        }
+        let what = format!("the {section} demo");
+        finish_demo(&mut demo, &what, Duration::from_secs(10))?;
     }
     heading("What to remember");
     say("Every exited child stays a zombie until its parent waits for it (or the parent");

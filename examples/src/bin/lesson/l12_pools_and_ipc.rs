@@ -13,7 +13,7 @@ use std::time::Duration;
 use examples::lesson_kit::{Program, heading, read_next, say};
 
 use crate::LessonResult;
-use crate::common_b::{expect_line, pad};
+use crate::common_b::{finish_demo, pad};
 
 /// Runs the lesson.
 pub fn run() -> LessonResult {
@@ -28,13 +28,8 @@ pub fn run() -> LessonResult {
     for (section, title) in sections {
         heading(title);
         let mut demo = Program::start("ipc-demo", "ipc-demo", &[section])?;
-        expect_line(
-            demo.wait_for("section done", Duration::from_secs(10)),
-            &format!("the {section} demo"),
-        )?;
-        if demo.wait_exit(Duration::from_secs(5)).is_none() {
-            return Err(format!("the {section} demo did not exit").into());
-        }
+        let what = format!("the {section} demo");
+        finish_demo(&mut demo, &what, Duration::from_secs(10))?;
     }
     comparison_table();
     read_next(

@@ -14,7 +14,7 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
 use crate::LessonResult;
-use crate::common_b::expect_line;
+use crate::common_b::{expect_line, finish_demo};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -30,10 +30,7 @@ pub fn run() -> LessonResult {
     ] {
         heading(title);
         let mut demo = Program::start("signal-demo", "signal-demo", &[section])?;
-        expect_line(demo.wait_for("section done", WAIT), section)?;
-        if demo.wait_exit(Duration::from_secs(5)).is_none() {
-            return Err(format!("the {section} demo did not exit").into());
-        }
+        finish_demo(&mut demo, &format!("the {section} demo"), WAIT)?;
     }
     bus()?;
     read_next(
@@ -67,9 +64,6 @@ fn bus() -> LessonResult {
         killpg(group, signal)?;
         expect_line(bus.wait_for(expect, WAIT), expect)?;
     }
-    expect_line(bus.wait_for("section done", WAIT), "the driver getting off")?;
-    if bus.wait_exit(Duration::from_secs(5)).is_none() {
-        return Err("the bus demo did not exit".into());
-    }
+    finish_demo(&mut bus, "the bus demo (the driver getting off)", WAIT)?;
     Ok(())
 }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use examples::lesson_kit::{Program, heading, read_next, say};
 
 use crate::LessonResult;
-use crate::common_b::expect_line;
+use crate::common_b::finish_demo;
 use primitives::{Event, Semaphore};
 
 /// Runs the lesson.
@@ -155,13 +155,11 @@ fn semaphore() -> LessonResult {
 
     say("The same between processes: a sem_t in shared memory (sync-demo):");
     let mut demo = Program::start("sync-demo", "sync-demo", &[])?;
-    expect_line(
-        demo.wait_for("section done", Duration::from_secs(10)),
-        "the process semaphore",
+    finish_demo(
+        &mut demo,
+        "sync-demo (the process semaphore)",
+        Duration::from_secs(10),
     )?;
-    if demo.wait_exit(Duration::from_secs(5)).is_none() {
-        return Err("sync-demo did not exit".into());
-    }
     Ok(())
 }
 

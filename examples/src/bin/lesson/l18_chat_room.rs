@@ -139,7 +139,13 @@ impl Nc {
 
     fn hear(&mut self, quiet: bool) -> std::io::Result<String> {
         let mut line = String::new();
-        self.reader.read_line(&mut line)?;
+        if self.reader.read_line(&mut line)? == 0 {
+            // Without this, a loop waiting for lines would spin on "".
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the server closed the connection",
+            ));
+        }
         if !quiet {
             println!("[{} <-] {}", self.name, line.trim_end());
         }

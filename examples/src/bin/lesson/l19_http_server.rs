@@ -89,11 +89,10 @@ pub fn run() -> LessonResult {
 
     heading("8. Ctrl+C stops the server cleanly");
     let pid = server.pid();
-    server.interrupt();
-    let gone = !std::path::Path::new(&format!("/proc/{pid}")).exists();
+    let exited = server.interrupt();
     say(&format!(
         "process {pid} has exited: {}",
-        if gone { "yes" } else { "no" }
+        if exited { "yes" } else { "no" }
     ));
 
     read_next(

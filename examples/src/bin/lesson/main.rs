@@ -169,7 +169,6 @@ fn program(name: &str) -> Option<fn(Vec<OsString>) -> ExitCode> {
         "chat-client" => |args| examples::chat::client::main(args),
         "broadcast-send" => |args| examples::broadcast::send::main(args),
         "broadcast-recv" => |args| examples::broadcast::recv::main(args),
-        "plain-echo" => |args| examples::plain_echo::main(args),
         _ => return None,
     })
 }
