@@ -6,14 +6,15 @@
 //! (as `lesson_kit::Program` does). So after the lesson exits, any process
 //! in `/proc` whose session is the lesson's pid was left behind by it.
 
-use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver};
+use std::sync::mpsc::Receiver;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::bin_path;
+use crate::process::{forward_lines, read_all_lossy};
+use crate::procfs::{ProcessState, processes, wait_until};
 
 /// What a finished lesson run produced.
 #[derive(Debug)]
@@ -24,8 +25,6 @@ pub struct LessonRun {
     pub stderr: String,
     /// How it exited.
     pub status: ExitStatus,
-    /// How long it ran.
-    pub elapsed: Duration,
     /// Processes of its session still alive after it exited (`pid comm state`).
     pub leftovers: Vec<String>,
     /// Processes of its session left as zombies: exited, never reaped.
@@ -61,22 +60,9 @@ impl RunningLesson {
             });
         }
         let mut child = command.spawn().expect("the lesson binary starts");
-        let stdout = child.stdout.take().expect("piped");
-        let mut stderr = child.stderr.take().expect("piped");
-        let (tx, lines) = mpsc::channel();
-        thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let stderr = thread::spawn(move || {
-            let mut text = String::new();
-            let _ = stderr.read_to_string(&mut text);
-            text
-        });
+        let lines = forward_lines(child.stdout.take().expect("piped"));
+        let stderr = child.stderr.take().expect("piped");
+        let stderr = thread::spawn(move || read_all_lossy(stderr));
         RunningLesson {
             child,
             started: Instant::now(),
@@ -123,30 +109,32 @@ impl RunningLesson {
             }
             thread::sleep(Duration::from_millis(20));
         };
-        let elapsed = self.started.elapsed();
         // Killed programs may take a moment to disappear (their parent, now
         // init, reaps them); wait a little before calling them left over.
         let sid = self.pid();
-        let end = Instant::now() + Duration::from_secs(2);
-        let mut members = session_processes(sid);
-        while !members.is_empty() && Instant::now() < end {
-            thread::sleep(Duration::from_millis(20));
+        let mut members = Vec::new();
+        wait_until(Duration::from_secs(2), || {
             members = session_processes(sid);
-        }
+            members.is_empty()
+        });
         let (zombies, leftovers): (Vec<_>, Vec<_>) =
-            members.into_iter().partition(|p| p.ends_with(" Z"));
+            members.into_iter().partition(ProcessState::is_zombie);
         if !leftovers.is_empty() {
             kill_session(sid);
         }
+        let describe = |list: Vec<ProcessState>| -> Vec<String> {
+            list.iter()
+                .map(|p| format!("{} {} {}", p.pid, p.comm, p.state))
+                .collect()
+        };
         let stdout = self.drain_stdout();
         let stderr = self.stderr.join().unwrap_or_default();
         LessonRun {
             stdout,
             stderr,
             status,
-            elapsed,
-            leftovers,
-            zombies,
+            leftovers: describe(leftovers),
+            zombies: describe(zombies),
         }
     }
 
@@ -169,40 +157,19 @@ pub fn run_lesson(args: &[&str], deadline: Duration) -> LessonRun {
     RunningLesson::start(args).finish(deadline)
 }
 
-/// Live (not zombie) processes whose session id is `sid`, as `pid comm state`.
-pub fn session_members(sid: u32) -> Vec<String> {
-    let mut members = session_processes(sid);
-    members.retain(|p| !p.ends_with(" Z"));
-    members
+/// Every process whose session id is `sid`, zombies included.
+fn session_processes(sid: u32) -> Vec<ProcessState> {
+    let mut all = processes();
+    all.retain(|p| p.session == sid);
+    all
 }
 
-/// Every process whose session id is `sid`, zombies included, as `pid comm state`.
-pub fn session_processes(sid: u32) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(|entry| {
-            let pid: u32 = entry.ok()?.file_name().to_str()?.parse().ok()?;
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            // "pid (comm) state ppid pgrp session ...": comm may hold spaces
-            // and parentheses, so split after the last ')'.
-            let close = stat.rfind(')')?;
-            let comm = &stat[stat.find('(')? + 1..close];
-            let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
-            let state = *fields.first()?;
-            let session: u32 = fields.get(3)?.parse().ok()?;
-            (session == sid).then(|| format!("{pid} {comm} {state}"))
-        })
-        .collect()
-}
-
-/// Sends SIGKILL to every process of session `sid` (test clean-up only).
+/// Sends SIGKILL to every live process of session `sid` (test clean-up only).
 fn kill_session(sid: u32) {
-    for member in session_members(sid) {
-        if let Some(pid) = member.split(' ').next().and_then(|p| p.parse::<i32>().ok()) {
+    for member in session_processes(sid) {
+        if !member.is_zombie() {
             let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid),
+                nix::unistd::Pid::from_raw(member.pid as i32),
                 nix::sys::signal::Signal::SIGKILL,
             );
         }

@@ -172,16 +172,12 @@ impl ServerProcess {
 
     /// Waits up to `deadline` for the process to exit; returns its status.
     pub fn wait_exit(&mut self, deadline: Duration) -> Option<std::process::ExitStatus> {
-        let end = Instant::now() + deadline;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait works") {
-                return Some(status);
-            }
-            if Instant::now() >= end {
-                return None;
-            }
-            thread::sleep(Duration::from_millis(10));
-        }
+        let mut status = None;
+        crate::procfs::wait_until(deadline, || {
+            status = self.child.try_wait().expect("try_wait works");
+            status.is_some()
+        });
+        status
     }
 }
 
@@ -193,7 +189,7 @@ impl Drop for ServerProcess {
 }
 
 /// Reads lines on a thread and hands them over a channel, so waits can have deadlines.
-fn forward_lines(stdout: impl Read + Send + 'static) -> Receiver<String> {
+pub fn forward_lines(stdout: impl Read + Send + 'static) -> Receiver<String> {
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {

@@ -15,6 +15,10 @@ pub struct ProcessState {
     pub ppid: u32,
     /// `R`, `S`, `Z` (zombie: exited, not yet reaped), ...
     pub state: char,
+    /// Its session id.
+    pub session: u32,
+    /// Its command name (at most 15 bytes).
+    pub comm: String,
 }
 
 impl ProcessState {
@@ -27,25 +31,39 @@ impl ProcessState {
 /// Reads `/proc/<pid>/stat`; `None` once the process is gone (reaped).
 pub fn process_state(pid: u32) -> Option<ProcessState> {
     let text = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name is in parentheses and may contain spaces: the fields
-    // after the last ')' are: state ppid ...
-    let rest = &text[text.rfind(')')? + 2..];
-    let mut fields = rest.split_whitespace();
+    // "pid (comm) state ppid pgrp session ...": the command name may hold
+    // spaces and parentheses, so the fields are counted after the last ')'.
+    let close = text.rfind(')')?;
+    let comm = text[text.find('(')? + 1..close].to_string();
+    let mut fields = text[close + 1..].split_whitespace();
     let state = fields.next()?.chars().next()?;
     let ppid = fields.next()?.parse().ok()?;
-    Some(ProcessState { pid, ppid, state })
+    let session = fields.nth(1)?.parse().ok()?;
+    Some(ProcessState {
+        pid,
+        ppid,
+        state,
+        session,
+        comm,
+    })
 }
 
-/// Every process whose parent is `parent` (zombies included).
-pub fn children_of(parent: u32) -> Vec<ProcessState> {
+/// Every process on the machine, zombies included.
+pub fn processes() -> Vec<ProcessState> {
     let Ok(entries) = fs::read_dir("/proc") else {
         return Vec::new();
     };
     entries
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
         .filter_map(process_state)
-        .filter(|p| p.ppid == parent)
         .collect()
+}
+
+/// Every process whose parent is `parent` (zombies included).
+pub fn children_of(parent: u32) -> Vec<ProcessState> {
+    let mut all = processes();
+    all.retain(|p| p.ppid == parent);
+    all
 }
 
 /// How many descriptors process `pid` has open.

@@ -91,18 +91,9 @@ impl Transcript {
         Ok(got)
     }
 
-    /// Reads until the server closes the connection, and records `S: <EOF>`.
-    pub fn recv_to_end(&mut self) -> io::Result<Vec<u8>> {
-        let mut got = Vec::new();
-        self.stream.read_to_end(&mut got)?;
-        self.record("S", &got);
-        self.lines.push("S: <EOF>".to_string());
-        Ok(got)
-    }
-
     /// Reads until the server closes the connection; records what came,
     /// if anything, then `S: <EOF>` (no empty `S:` line when nothing came).
-    pub fn recv_eof(&mut self) -> io::Result<Vec<u8>> {
+    pub fn recv_to_end(&mut self) -> io::Result<Vec<u8>> {
         let mut got = Vec::new();
         self.stream.read_to_end(&mut got)?;
         if !got.is_empty() {

@@ -84,7 +84,7 @@ fn ftp_whole_session() {
 
     t.note("Q: the server closes the connection without a reply");
     t.send(b"Q\n").unwrap();
-    t.recv_eof().unwrap();
+    t.recv_to_end().unwrap();
     insta::assert_snapshot!(t.render());
 }
 
@@ -98,7 +98,7 @@ fn ftp_empty_library() {
     t.recv_line().unwrap();
     t.note("closing the connection is the same as Q");
     t.shutdown_write().unwrap();
-    t.recv_eof().unwrap();
+    t.recv_to_end().unwrap();
     insta::assert_snapshot!(t.render());
 }
 
@@ -117,13 +117,13 @@ fn ftp_malformed_requests() {
     t.send_summarized(&[b'G'; 2000], "2000 bytes of G, no LF")
         .unwrap();
     t.recv_line().unwrap();
-    t.recv_eof().unwrap();
+    t.recv_to_end().unwrap();
 
     let mut t2 = Transcript::connect(&server.addr()).expect("connect");
     t2.note("a truncated request (no LF before the end): the server hangs up");
     t2.send(b"G a.t").unwrap();
     t2.shutdown_write().unwrap();
-    t2.recv_eof().unwrap();
+    t2.recv_to_end().unwrap();
 
     let mut text = t.render();
     text.push_str(&t2.render());
@@ -169,7 +169,7 @@ fn ftp_name_and_request_refusals() {
     let size = reply_size(&t.recv_line().unwrap());
     t.recv_exact(size).unwrap();
     t.send(b"Q\n").unwrap();
-    t.recv_eof().unwrap();
+    t.recv_to_end().unwrap();
     insta::assert_snapshot!(t.render());
 }
 
@@ -189,12 +189,12 @@ fn ftp_refusals_after_the_bytes() {
     first.send(b"one").unwrap();
     first.recv_line().unwrap();
     first.send(b"Q\n").unwrap();
-    first.recv_eof().unwrap();
+    first.recv_to_end().unwrap();
     second.note("(after the first client stored same.txt) the second finds it taken");
     second.send(b"two!!").unwrap();
     second.recv_line().unwrap();
     second.send(b"Q\n").unwrap();
-    second.recv_eof().unwrap();
+    second.recv_to_end().unwrap();
     assert_eq!(std::fs::read(dir.path().join("same.txt")).unwrap(), b"one");
     assert_eq!(entries(dir.path()), ["same.txt"], "no temporary file left");
 
@@ -214,7 +214,7 @@ fn ftp_refusals_after_the_bytes() {
     third.send(b"L\n").unwrap();
     third.recv_line().unwrap();
     third.send(b"Q\n").unwrap();
-    third.recv_eof().unwrap();
+    third.recv_to_end().unwrap();
     assert_eq!(entries(limited_dir.path()), Vec::<String>::new());
 
     let mut text = first.render();
@@ -240,7 +240,7 @@ fn ftp_library_gone() {
         t.recv_line().unwrap();
     }
     t.send(b"Q\n").unwrap();
-    t.recv_eof().unwrap();
+    t.recv_to_end().unwrap();
     assert_eq!(std::fs::read(&dir).unwrap(), b"not a folder");
     insta::assert_snapshot!(t.render());
 }

@@ -8,11 +8,13 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpStream, UdpSocket};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver};
+use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use tests::process::forward_lines;
+use tests::procfs::wait_until;
 use tests::transcript::{REPLY_DEADLINE, escape};
 
 /// A transcript of several members talking to one server: `who -> bytes`
@@ -240,17 +242,13 @@ impl Program {
             .stderr(Stdio::piped())
             .spawn()
             .expect("the program starts");
-        let stdout = lines_of(child.stdout.take().expect("piped"));
-        let stderr = lines_of(child.stderr.take().expect("piped"));
+        let stdout = forward_lines(child.stdout.take().expect("piped"));
+        let stderr = forward_lines(child.stderr.take().expect("piped"));
         Program {
             child,
             stdout,
             stderr,
         }
-    }
-
-    pub fn pid(&self) -> u32 {
-        self.child.id()
     }
 
     /// Types a line at the program's standard input.
@@ -293,14 +291,12 @@ impl Program {
 
     /// Waits (10 s at most) for the program to exit.
     pub fn wait_exit(&mut self) -> ExitStatus {
-        let end = Instant::now() + REPLY_DEADLINE;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                return status;
-            }
-            assert!(Instant::now() < end, "the program did not exit within 10 s");
-            thread::sleep(Duration::from_millis(10));
-        }
+        let mut status = None;
+        wait_until(REPLY_DEADLINE, || {
+            status = self.child.try_wait().expect("try_wait");
+            status.is_some()
+        });
+        status.expect("the program exits within 10 s")
     }
 
     /// Every stderr line written so far (after the program exited: all of them).
@@ -319,17 +315,4 @@ impl Drop for Program {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn lines_of(stream: impl Read + Send + 'static) -> Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        for line in BufReader::new(stream).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
 }
