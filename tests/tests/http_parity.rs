@@ -128,8 +128,9 @@ fn browser_cache_and_last_modified() {
     let r = get(&addr, "/tmp/test", &[]);
     let last_modified = r.header("Last-Modified").unwrap().to_string();
     assert_eq!(last_modified, httpdate_of(mtime));
-    // test_browser_cache: same date → 304, with no body (had one come,
-    // the next answer on the connection would start inside it).
+    // test_browser_cache: same date → 304, with no body: the client reads
+    // none for a 304, so had one come, the next answer on the connection
+    // would start inside it.
     let mut client = Client::connect(&addr);
     let r = client.get(
         "GET",
@@ -137,7 +138,6 @@ fn browser_cache_and_last_modified() {
         &[&format!("If-Modified-Since: {last_modified}")],
     );
     assert_eq!(r.code, 304);
-    assert!(r.body.is_empty());
     assert_eq!(client.get("GET", "/tmp/test", &[]).code, 200);
     // test_browser_cache_file_changed: an older date → 200.
     let old = httpdate_of(mtime - Duration::from_secs(3600));
