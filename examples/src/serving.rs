@@ -72,6 +72,17 @@ pub fn announce(what: &str, address: &Address) {
     let _ = print_flushed(&serving_line(what, address));
 }
 
+/// Parses a number of seconds greater than zero (and small enough for a
+/// `Duration`): a `clap` value parser for options such as `--timeout`.
+pub fn positive_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s > 0.0 && s.is_finite() && s < 1e9 => Ok(s),
+        _ => Err(format!(
+            "{text:?} is not a number of seconds greater than 0"
+        )),
+    }
+}
+
 /// Prints `line` and flushes stdout (a pipe would otherwise hold it back).
 pub fn print_flushed(line: &str) -> io::Result<()> {
     let mut out = io::stdout().lock();

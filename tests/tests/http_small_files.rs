@@ -81,3 +81,33 @@ fn a_kept_file_swapped_for_a_symlink_to_outside_is_not_served() {
     assert_eq!(r.code, 404);
     assert!(!r.text().contains("top secret"));
 }
+
+#[test]
+fn a_kept_index_page_that_changes_is_served_new() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("index.html"), "root 1").unwrap();
+    fs::create_dir(dir.path().join("sub")).unwrap();
+    fs::write(dir.path().join("sub/index.html"), "sub 1").unwrap();
+    let_settle();
+    let server = start_server(dir.path(), &[]);
+    let mut c = Client::connect(&server.addr());
+    // The first answers read the pages and keep them; the next are copies,
+    // also for /index.html, the same file by its own name.
+    for _ in 0..2 {
+        assert_eq!(c.get("GET", "/", &[]).text(), "root 1");
+        assert_eq!(c.get("GET", "/index.html", &[]).text(), "root 1");
+        assert_eq!(c.get("GET", "/sub/", &[]).text(), "sub 1");
+    }
+    fs::write(dir.path().join("next.html"), "root 2").unwrap();
+    fs::rename(dir.path().join("next.html"), dir.path().join("index.html")).unwrap();
+    assert_eq!(c.get("GET", "/", &[]).text(), "root 2");
+    // index.html gone, index.htm there: the copy must not answer.
+    fs::remove_file(dir.path().join("sub/index.html")).unwrap();
+    fs::write(dir.path().join("sub/index.htm"), "sub htm").unwrap();
+    assert_eq!(c.get("GET", "/sub/", &[]).text(), "sub htm");
+    // No index page at all: the listing.
+    fs::remove_file(dir.path().join("index.html")).unwrap();
+    let r = c.get("GET", "/", &[]);
+    assert_eq!(r.code, 200);
+    assert!(r.text().contains("Directory listing for /"), "{}", r.text());
+}

@@ -10,7 +10,7 @@ use std::time::Duration;
 use clap::Parser;
 
 use super::{DEFAULT_PORT, LOOPBACK_BROADCAST};
-use crate::chat::server::positive_seconds;
+use crate::serving::positive_seconds;
 
 /// Send MESSAGE to a broadcast address every INTERVAL seconds.
 #[derive(Parser)]

@@ -18,7 +18,7 @@ use clap::Parser;
 
 use super::DEFAULT_PORT;
 use super::protocol::MAX_MESSAGE;
-use super::server::positive_seconds;
+use crate::serving::positive_seconds;
 
 /// Join the UDP chat room as NAME.
 #[derive(Parser)]

@@ -12,7 +12,7 @@ use clap::Parser;
 use super::tcp::TcpChat;
 use super::udp::UdpChat;
 use super::{DEFAULT_PORT, Settings, admin};
-use crate::serving;
+use crate::serving::{self, positive_seconds};
 
 /// A chat room: join with a name, talk to everyone, lines typed here reach
 /// everyone as `admin`.
@@ -37,16 +37,6 @@ struct Args {
     /// Port (0 picks a free one).
     #[arg(default_value_t = DEFAULT_PORT)]
     port: u16,
-}
-
-/// Parses a number of seconds greater than zero.
-pub fn positive_seconds(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(s) if s > 0.0 && s.is_finite() && s < 1e9 => Ok(s),
-        _ => Err(format!(
-            "{text:?} is not a number of seconds greater than 0"
-        )),
-    }
 }
 
 /// The whole `chat-server` program: parses `args` (the first is the program

@@ -22,9 +22,12 @@ use super::listing;
 use super::log;
 use super::path::{self, Target};
 use super::range::{self, Ranged};
-use super::ready::{Received, Step, answer_ready, receive_now};
+use super::ready::{Step, receive_and_answer};
 use super::response::{INLINE_BODY, ResponseHead, error_page, read_body};
 use super::sink::{Pending, Sink};
+
+/// The content type of the pages the server writes itself (errors, listings).
+const HTML: &str = "text/html;charset=utf-8";
 
 /// A request body we read and throw away (a GET may carry one) so that
 /// the next request on the connection starts at the right byte. Larger
@@ -150,13 +153,7 @@ impl HttpHandler {
                 Err(_) => Step::Close,
             }
         } else {
-            match receive_now(out, &mut received) {
-                Received::Bytes => answer_ready(site, out, &client, &mut received),
-                Received::Nothing => Step::Wait,
-                Received::End if received.is_empty() => Step::Close,
-                Received::End => Step::HandOff(Pending::default(), Next::KeepAlive),
-                Received::Failed => Step::Close,
-            }
+            receive_and_answer(site, out, &client, &mut received)
         };
         let hand_off = match step {
             Step::Close => return,
@@ -338,8 +335,7 @@ impl<'a> Conn<'a> {
         let mut head = ResponseHead::new(self.settings().protocol, 503, "Service Unavailable");
         head.header("Retry-After", 1);
         head.header("Connection", "close");
-        let html = "text/html;charset=utf-8";
-        self.send_page(None, (503, head), html, &page, Next::Close)?;
+        self.send_page(None, (503, head), HTML, &page, Next::Close)?;
         Ok(())
     }
 
@@ -412,11 +408,16 @@ impl<'a> Conn<'a> {
         };
         let not_found = |this: &mut Self| this.error(Some(head), 404, "File not found", next);
         let relative = resolved.relative();
-        if !resolved.trailing_slash {
-            if let Some(kept) = self.site.small_files.get(&self.site.root, &relative) {
-                let body = Body::Memory(&kept.body);
-                return self.file(head, body, &kept.validators, kept.content_type, next);
-            }
+        // A kept copy answers without opening anything: the file itself, or
+        // for a directory its index.html (which comes first, see below).
+        let kept_path = if resolved.trailing_slash {
+            resolved.child("index.html")
+        } else {
+            relative.clone()
+        };
+        if let Some(kept) = self.site.small_files.get(&self.site.root, &kept_path) {
+            let body = Body::Memory(&kept.body);
+            return self.file(head, body, &kept.validators, kept.content_type, next);
         }
         let Ok(file) = self.site.root.open_beneath(&relative) else {
             return not_found(self);
@@ -430,9 +431,7 @@ impl<'a> Conn<'a> {
                 return self.redirect(head, &location, next);
             }
             for index in ["index.html", "index.htm"] {
-                let mut page_path = relative.clone();
-                page_path.extend_from_slice(b"/");
-                page_path.extend_from_slice(index.as_bytes());
+                let page_path = resolved.child(index);
                 if let Ok(page) = self.site.root.open_beneath(&page_path) {
                     if let Ok(meta) = page.metadata() {
                         if meta.is_file() {
@@ -517,13 +516,7 @@ impl<'a> Conn<'a> {
     ) -> io::Result<Next> {
         let head = self.head_for(request, code, message, next);
         let page = error_page(code, message);
-        self.send_page(
-            request,
-            (code, head),
-            "text/html;charset=utf-8",
-            &page,
-            next,
-        )
+        self.send_page(request, (code, head), HTML, &page, next)
     }
 
     /// Sends `head` (of status `code`) with `Content-Type` and `Content-Length` added, then an
@@ -660,13 +653,7 @@ impl<'a> Conn<'a> {
         let page = error_page(416, "Range Not Satisfiable");
         let mut head = self.head_for(Some(request), 416, "Range Not Satisfiable", next);
         head.header("Content-Range", format_args!("bytes */{len}"));
-        self.send_page(
-            Some(request),
-            (416, head),
-            "text/html;charset=utf-8",
-            &page,
-            next,
-        )
+        self.send_page(Some(request), (416, head), HTML, &page, next)
     }
 }
 

@@ -6,7 +6,7 @@
 //! and sends the next. With a thread per connection every request wakes a
 //! different sleeping thread, and on a small machine the switching costs
 //! more than the answers. So, as in nginx, one loop waits for all of them
-//! and answers what it can without waiting ([`answer_ready`]); whatever
+//! and answers what it can without waiting ([`receive_and_answer`]); whatever
 //! must wait — a request body, a large file, a slow reader — goes to a
 //! thread of the framework's `ThreadingMixIn` ([`IdleLoop::hand_off`]),
 //! which comes back here when the connection is idle again.
@@ -29,7 +29,7 @@ use parking_lot::Mutex;
 
 use super::handler::{Conn, Next, Site, resume};
 use super::limit::Slot;
-use super::ready::{Received, Step, answer_ready, receive_now};
+use super::ready::{Step, receive_and_answer};
 use super::sink::{Pending, Sink};
 
 /// How often idle connections are checked against the timeout.
@@ -213,19 +213,12 @@ impl Loop {
         let Some(parked) = self.parked.get_mut(&fd) else {
             return;
         };
-        let step = match receive_now(&parked.connection, &mut parked.received) {
-            Received::Bytes => answer_ready(
-                &self.site,
-                &parked.connection,
-                &parked.client,
-                &mut parked.received,
-            ),
-            Received::Nothing => Step::Wait,
-            Received::End if parked.received.is_empty() => Step::Close,
-            // Half a request and then the end: a thread answers what came.
-            Received::End => Step::HandOff(Pending::default(), Next::KeepAlive),
-            Received::Failed => Step::Close,
-        };
+        let step = receive_and_answer(
+            &self.site,
+            &parked.connection,
+            &parked.client,
+            &mut parked.received,
+        );
         match step {
             Step::Wait => {
                 if parked.received.is_empty() {

@@ -80,7 +80,7 @@ struct Args {
     max_children: usize,
     /// Seconds a client has to send a whole request head (also the idle
     /// keep-alive time and the longest stall while we write to it).
-    #[arg(long, default_value_t = 10.0)]
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS", value_parser = crate::serving::positive_seconds)]
     timeout: f64,
     /// Most connections handled at once; clients beyond it get 503.
     #[arg(long, default_value_t = 256)]
@@ -132,12 +132,6 @@ fn run(args: &Args) -> io::Result<()> {
         Some(dir) => dir.clone(),
         None => std::env::current_dir()?,
     };
-    if !(args.timeout > 0.0 && args.timeout.is_finite()) {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "--timeout must be a positive number of seconds",
-        ));
-    }
     let site = Site::open(
         &directory,
         handler::Settings {
@@ -158,15 +152,14 @@ fn run(args: &Args) -> io::Result<()> {
     // Like http.server: SO_REUSEADDR, so a restart does not wait for TIME_WAIT.
     let options = ServerOptions::reuse_address();
     match args.model {
-        HttpModel::Sequential => serve(Server::<TcpTransport, Sequential, _>::bind_with(
-            address, &options, factory,
-        )?),
-        // The accept loop answers what has arrived and passes waiting work
-        // on to threads (see `HttpHandler`): it must not be a thread per
-        // connection itself, or every request would pay a thread switch.
-        HttpModel::Threading => serve(Server::<TcpTransport, Sequential, _>::bind_with(
-            address, &options, factory,
-        )?),
+        // Both run the framework's one-at-a-time accept loop. In the
+        // threading model the handler answers what has arrived and passes
+        // waiting work on to threads (see `HttpHandler`): the loop must not
+        // be a thread per connection itself, or every request would pay a
+        // thread switch.
+        HttpModel::Sequential | HttpModel::Threading => serve(
+            Server::<TcpTransport, Sequential, _>::bind_with(address, &options, factory)?,
+        ),
         HttpModel::Forking => {
             let mut server =
                 Server::<TcpTransport, ForkingMixIn, _>::bind_with(address, &options, factory)?;

@@ -84,6 +84,17 @@ impl Resolved {
         }
         self.parts.join(&b'/')
     }
+
+    /// The path of `name` inside this directory, relative to the root
+    /// (`index.html` for the root itself, `a/index.html` for `/a/`).
+    pub fn child(&self, name: &str) -> Vec<u8> {
+        let mut path = self.parts.join(&b'/');
+        if !path.is_empty() {
+            path.push(b'/');
+        }
+        path.extend_from_slice(name.as_bytes());
+        path
+    }
 }
 
 /// Python's `translate_path`, without touching the disk.
@@ -180,6 +191,15 @@ mod tests {
         // A backslash is an ordinary byte of a file name on Unix.
         assert_eq!(parts("/..\\..\\etc"), ["..\\..\\etc"]);
         assert_eq!(resolve(b"/a%00b"), Err(PathError::Nul));
+    }
+
+    #[test]
+    fn a_child_of_the_root_has_no_dot() {
+        assert_eq!(resolve(b"/").unwrap().child("index.html"), b"index.html");
+        assert_eq!(
+            resolve(b"/a/b/").unwrap().child("index.htm"),
+            b"a/b/index.htm"
+        );
     }
 
     #[test]

@@ -26,9 +26,27 @@ const MAX_RECEIVED: usize = 16 * 1024;
 /// cannot keep a loop from the others; a thread answers the rest.
 const MAX_PER_TURN: usize = 16;
 
+/// Reads what `out` has received so far without waiting, and answers the
+/// requests now whole: the one step of both the accept loop and the idle loop.
+pub fn receive_and_answer(
+    site: &Site,
+    out: &Connection,
+    client: &str,
+    received: &mut Vec<u8>,
+) -> Step {
+    match receive_now(out, received) {
+        Received::Bytes => answer_ready(site, out, client, received),
+        Received::Nothing => Step::Wait,
+        Received::End if received.is_empty() => Step::Close,
+        // Half a request and then the end: a thread answers what came.
+        Received::End => Step::HandOff(Pending::default(), Next::KeepAlive),
+        Received::Failed => Step::Close,
+    }
+}
+
 /// What a read that does not wait found.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Received {
+enum Received {
     /// Some bytes (appended to the buffer).
     Bytes,
     /// Nothing yet.
@@ -40,7 +58,7 @@ pub enum Received {
 }
 
 /// Reads what `out` has received so far, appending it to `received`.
-pub fn receive_now(out: &Connection, received: &mut Vec<u8>) -> Received {
+fn receive_now(out: &Connection, received: &mut Vec<u8>) -> Received {
     let mut buf = [0u8; 8192];
     loop {
         match recv(out.as_raw_fd(), &mut buf, MsgFlags::MSG_DONTWAIT) {
@@ -69,7 +87,7 @@ pub enum Step {
 
 /// Answers the whole requests at the start of `received` (removing them),
 /// as long as that needs no waiting.
-pub fn answer_ready(site: &Site, out: &Connection, client: &str, received: &mut Vec<u8>) -> Step {
+fn answer_ready(site: &Site, out: &Connection, client: &str, received: &mut Vec<u8>) -> Step {
     for _ in 0..MAX_PER_TURN {
         if !is_complete_head(received) {
             if received.len() > MAX_RECEIVED {
