@@ -9,23 +9,14 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
-use tempfile::TempDir;
 use tests::ServerProcess;
 use tests::http::{Client, get, sample_site, start_server};
 use tests::procfs::{children_of, wait_until};
 
-fn site() -> TempDir {
-    sample_site()
-}
-
-fn start(dir: &TempDir, extra: &[&str]) -> ServerProcess {
-    start_server(dir.path(), extra)
-}
-
 #[test]
 fn keep_alive_is_the_default_and_pipelining_works() {
-    let dir = site();
-    let server = start(&dir, &[]);
+    let dir = sample_site();
+    let server = start_server(dir.path(), &[]);
     let mut c = Client::connect(&server.addr());
     for _ in 0..3 {
         let r = c.get("GET", "/digits.txt", &[]);
@@ -53,16 +44,16 @@ fn keep_alive_is_the_default_and_pipelining_works() {
 
 #[test]
 fn http_1_0_mode_and_the_loop_server_close_every_connection() {
-    let dir = site();
+    let dir = sample_site();
     for extra in [&["--protocol", "HTTP/1.0"][..], &["--model", "sequential"]] {
-        let server = start(&dir, extra);
+        let server = start_server(dir.path(), extra);
         let mut c = Client::connect(&server.addr());
         let r = c.get("GET", "/digits.txt", &[]);
         assert_eq!(r.code, 200);
         assert_eq!(r.header("Connection"), Some("close"));
         assert!(c.is_closed(), "{extra:?}");
     }
-    let server = start(&dir, &["--protocol", "HTTP/1.0"]);
+    let server = start_server(dir.path(), &["--protocol", "HTTP/1.0"]);
     assert!(
         get(&server.addr(), "/digits.txt", &[])
             .status_line
@@ -72,8 +63,8 @@ fn http_1_0_mode_and_the_loop_server_close_every_connection() {
 
 #[test]
 fn the_forking_model_serves_too() {
-    let dir = site();
-    let server = start(&dir, &["--model", "forking"]);
+    let dir = sample_site();
+    let server = start_server(dir.path(), &["--model", "forking"]);
     let mut c = Client::connect(&server.addr());
     assert_eq!(c.get("GET", "/digits.txt", &[]).text(), "0123456789");
     assert_eq!(
@@ -93,8 +84,8 @@ fn the_forking_model_serves_too() {
 
 #[test]
 fn ranges() {
-    let dir = site();
-    let server = start(&dir, &[]);
+    let dir = sample_site();
+    let server = start_server(dir.path(), &[]);
     let mut c = Client::connect(&server.addr());
     let r = c.get("GET", "/digits.txt", &["Range: bytes=2-4"]);
     assert_eq!((r.code, r.text().as_str()), (206, "234"));
@@ -143,8 +134,8 @@ fn ranges() {
 
 #[test]
 fn etag_and_if_none_match() {
-    let dir = site();
-    let server = start(&dir, &[]);
+    let dir = sample_site();
+    let server = start_server(dir.path(), &[]);
     let mut c = Client::connect(&server.addr());
     let r = c.get("GET", "/digits.txt", &[]);
     let etag = r.header("ETag").unwrap().to_string();
@@ -166,8 +157,8 @@ fn etag_and_if_none_match() {
 
 #[test]
 fn expect_100_continue_with_a_body() {
-    let dir = site();
-    let server = start(&dir, &[]);
+    let dir = sample_site();
+    let server = start_server(dir.path(), &[]);
     let mut c = Client::connect(&server.addr());
     c.send(b"GET /digits.txt HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n")
         .unwrap();
@@ -180,8 +171,8 @@ fn expect_100_continue_with_a_body() {
 
 #[test]
 fn big_files_arrive_whole() {
-    let dir = site();
-    let server = start(&dir, &[]);
+    let dir = sample_site();
+    let server = start_server(dir.path(), &[]);
     let mut c = Client::connect(&server.addr());
     let r = c.get("GET", "/big.bin", &[]);
     assert_eq!(r.body, fs::read(dir.path().join("big.bin")).unwrap());
@@ -191,8 +182,8 @@ fn big_files_arrive_whole() {
 
 #[test]
 fn a_slowloris_client_is_cut_off_while_others_are_served() {
-    let dir = site();
-    let server = start(&dir, &["--timeout", "1"]);
+    let dir = sample_site();
+    let server = start_server(dir.path(), &["--timeout", "1"]);
     let addr = server.addr();
     let mut slow = TcpStream::connect(&addr).unwrap();
     slow.set_read_timeout(Some(Duration::from_millis(200)))
@@ -233,8 +224,8 @@ fn a_slowloris_client_is_cut_off_while_others_are_served() {
 fn connections_beyond_the_cap_get_503() {
     // In the forking model the children count together (shared memory).
     for model in ["threading", "forking"] {
-        let dir = site();
-        let server = start(&dir, &["--max-connections", "2", "--model", model]);
+        let dir = sample_site();
+        let server = start_server(dir.path(), &["--max-connections", "2", "--model", model]);
         let addr = server.addr();
         // Two kept-alive connections take both places (a served request
         // proves the server counts them).
@@ -260,7 +251,7 @@ fn connections_beyond_the_cap_get_503() {
 
 #[test]
 fn access_log_escapes_control_characters_and_ctrl_c_exits_cleanly() {
-    let dir = site();
+    let dir = sample_site();
     let mut server = ServerProcess::start_reading_stderr(
         "http-server",
         &["-d", dir.path().to_str().unwrap(), "0"],

@@ -5,7 +5,7 @@
 use std::fs;
 use std::process::{Command, Output};
 
-use tests::ServerProcess;
+use tests::http::start_server;
 
 fn curl(args: &[&str]) -> Output {
     Command::new("curl")
@@ -34,10 +34,7 @@ fn curl_download_range_head_and_keep_alive() {
     let data: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 256) as u8).collect();
     fs::write(dir.path().join("data.bin"), &data).unwrap();
     fs::write(dir.path().join("hello.txt"), "hello, curl\n").unwrap();
-    let server = ServerProcess::start(
-        "http-server",
-        &["-q", "-d", dir.path().to_str().unwrap(), "0"],
-    );
+    let server = start_server(dir.path(), &[]);
     let base = format!("http://{}", server.addr());
 
     // A download, byte for byte.

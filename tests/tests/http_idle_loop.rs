@@ -9,18 +9,8 @@ use std::net::{Shutdown, TcpStream};
 use std::thread;
 use std::time::Duration;
 
-use tempfile::TempDir;
-use tests::ServerProcess;
 use tests::http::{Client, big_file, sample_site, start_server};
 use tests::procfs::wait_until;
-
-fn site() -> TempDir {
-    sample_site()
-}
-
-fn start(dir: &TempDir, extra: &[&str]) -> ServerProcess {
-    start_server(dir.path(), extra)
-}
 
 fn threads_of(pid: u32) -> usize {
     fs::read_dir(format!("/proc/{pid}/task")).unwrap().count()
@@ -28,8 +18,8 @@ fn threads_of(pid: u32) -> usize {
 
 #[test]
 fn idle_kept_alive_connections_hold_no_thread() {
-    let dir = site();
-    let server = start(&dir, &[]);
+    let dir = sample_site();
+    let server = start_server(dir.path(), &[]);
     let addr = server.addr();
     let mut clients: Vec<Client> = (0..40).map(|_| Client::connect(&addr)).collect();
     for client in &mut clients {
@@ -51,8 +41,8 @@ fn idle_kept_alive_connections_hold_no_thread() {
 
 #[test]
 fn a_large_answer_goes_to_a_thread_and_the_connection_comes_back() {
-    let dir = site();
-    let server = start(&dir, &[]);
+    let dir = sample_site();
+    let server = start_server(dir.path(), &[]);
     let mut c = Client::connect(&server.addr());
     let big = big_file();
     for _ in 0..3 {
@@ -66,8 +56,8 @@ fn a_large_answer_goes_to_a_thread_and_the_connection_comes_back() {
 
 #[test]
 fn many_pipelined_requests_are_all_answered_in_order() {
-    let dir = site();
-    let server = start(&dir, &[]);
+    let dir = sample_site();
+    let server = start_server(dir.path(), &[]);
     let mut c = Client::connect(&server.addr());
     // More than one turn of the loop (16), with a large answer among them.
     let mut batch = Vec::new();
@@ -99,8 +89,8 @@ fn many_pipelined_requests_are_all_answered_in_order() {
 
 #[test]
 fn a_request_in_pieces_on_an_idle_connection_is_answered() {
-    let dir = site();
-    let server = start(&dir, &[]);
+    let dir = sample_site();
+    let server = start_server(dir.path(), &[]);
     let mut c = Client::connect(&server.addr());
     assert_eq!(c.get("GET", "/digits.txt", &[]).code, 200);
     // The connection is idle now; its next request comes in three parts.
@@ -117,8 +107,8 @@ fn a_request_in_pieces_on_an_idle_connection_is_answered() {
 
 #[test]
 fn half_a_request_and_then_end_of_input_is_still_answered() {
-    let dir = site();
-    let server = start(&dir, &[]);
+    let dir = sample_site();
+    let server = start_server(dir.path(), &[]);
     let mut c = Client::connect(&server.addr());
     assert_eq!(c.get("GET", "/digits.txt", &[]).code, 200);
     // As Python does: the headers end where the input ends.
@@ -132,8 +122,8 @@ fn half_a_request_and_then_end_of_input_is_still_answered() {
 
 #[test]
 fn a_bad_request_on_an_idle_connection_gets_its_error_and_a_close() {
-    let dir = site();
-    let server = start(&dir, &[]);
+    let dir = sample_site();
+    let server = start_server(dir.path(), &[]);
     let addr = server.addr();
     let mut c = Client::connect(&addr);
     assert_eq!(c.get("GET", "/digits.txt", &[]).code, 200);
@@ -162,9 +152,9 @@ fn sockets_of(pid: u32) -> usize {
 
 #[test]
 fn a_client_that_never_reads_does_not_stop_the_others() {
-    let dir = site();
+    let dir = sample_site();
     // A long timeout: only the hog leaving can end its stalled write.
-    let server = start(&dir, &["--timeout", "60"]);
+    let server = start_server(dir.path(), &["--timeout", "60"]);
     let addr = server.addr();
     let pid = server.pid();
     let connections = || sockets_of(pid) - 1;
@@ -199,8 +189,8 @@ fn a_client_that_never_reads_does_not_stop_the_others() {
 
 #[test]
 fn half_a_request_handed_to_a_thread_keeps_its_deadline() {
-    let dir = site();
-    let server = start(&dir, &["--timeout", "3"]);
+    let dir = sample_site();
+    let server = start_server(dir.path(), &["--timeout", "3"]);
     let mut c = Client::connect(&server.addr());
     assert_eq!(c.get("GET", "/digits.txt", &[]).code, 200);
     // The next request's head starts slowly, in the idle loop...

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use tempfile::TempDir;
 use tests::ServerProcess;
-use tests::http::{Client, exchange, get, raw};
+use tests::http::{Client, exchange, get, raw, start_server};
 
 const DATA: &[u8] = b"We are the knights who say Ni!";
 
@@ -22,10 +22,7 @@ fn setup() -> (TempDir, ServerProcess) {
     fs::write(dir.join("test"), DATA).unwrap();
     fs::create_dir(dir.join("subdir")).unwrap();
     fs::write(dir.join("page.html"), "<p>hi</p>").unwrap();
-    let server = ServerProcess::start(
-        "http-server",
-        &["-q", "--directory", root.path().to_str().unwrap(), "0"],
-    );
+    let server = start_server(root.path(), &[]);
     (root, server)
 }
 

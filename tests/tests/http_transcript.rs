@@ -3,7 +3,8 @@
 
 use std::fs;
 
-use tests::{ServerProcess, Transcript};
+use tests::Transcript;
+use tests::http::start_server;
 
 /// Reads one response: the head line by line, then `Content-Length` bytes.
 fn response(t: &mut Transcript, head_only: bool) {
@@ -48,10 +49,7 @@ fn http_session_transcript() {
     fs::write(dir.path().join("hello.txt"), "Hello, world!\n").unwrap();
     fs::create_dir(dir.path().join("docs")).unwrap();
     fs::write(dir.path().join("docs/a & b.html"), "<p>a</p>\n").unwrap();
-    let server = ServerProcess::start(
-        "http-server",
-        &["-q", "-d", dir.path().to_str().unwrap(), "0"],
-    );
+    let server = start_server(dir.path(), &[]);
     let mut t = Transcript::connect(&server.addr()).unwrap();
 
     t.note("a file: the head and the body leave in one send");
@@ -89,10 +87,7 @@ fn http_session_transcript() {
 fn http_conditional_and_error_transcript() {
     let dir = tempfile::tempdir().unwrap();
     fs::write(dir.path().join("hello.txt"), "Hello, world!\n").unwrap();
-    let server = ServerProcess::start(
-        "http-server",
-        &["-q", "-d", dir.path().to_str().unwrap(), "0"],
-    );
+    let server = start_server(dir.path(), &[]);
     let mut probe = tests::http::Client::connect(&server.addr());
     let etag = probe
         .get("GET", "/hello.txt", &[])

@@ -4,8 +4,7 @@
 use std::fs;
 use std::os::unix::fs::symlink;
 
-use tests::ServerProcess;
-use tests::http::{Client, get};
+use tests::http::{Client, get, start_server};
 
 const SECRET: &str = "TOP-SECRET-OUTSIDE-THE-ROOT";
 
@@ -27,7 +26,7 @@ fn every_traversal_attempt_is_refused() {
     symlink("../secret.txt", root.join("sub/relative-link.txt")).unwrap();
     // ... and one that stays inside, which is allowed.
     symlink("sub", root.join("inlink")).unwrap();
-    let server = ServerProcess::start("http-server", &["-q", "-d", root.to_str().unwrap(), "0"]);
+    let server = start_server(&root, &[]);
     let addr = server.addr();
 
     let attempts = [
