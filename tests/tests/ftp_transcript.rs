@@ -7,7 +7,7 @@ use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::Path;
 
-use ftp_common::{entries, library, pattern, start, start_with_file_size_limit};
+use ftp_common::{entries, library, pattern, size_of, start, start_with_file_size_limit};
 use tests::Transcript;
 
 #[test]
@@ -386,10 +386,7 @@ fn exchanges(block: &[String]) -> Vec<Vec<String>> {
     all
 }
 
-/// The size in an `OK size\n` reply.
+/// The size in an `OK size\n` reply line.
 fn reply_size(line: &[u8]) -> usize {
-    let text = std::str::from_utf8(line).unwrap().trim_end();
-    text.strip_prefix("OK ")
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("expected `OK size`, got {text:?}"))
+    size_of(std::str::from_utf8(line).unwrap().trim_end()) as usize
 }

@@ -75,16 +75,21 @@ impl Library {
         let now = SystemTime::now();
         let mut removed = 0;
         for entry in entries.flatten() {
-            let is_upload = entry
+            if !entry
                 .file_name()
                 .to_string_lossy()
-                .starts_with(UPLOAD_PREFIX);
-            let stale = entry
-                .metadata()
-                .and_then(|m| m.modified())
+                .starts_with(UPLOAD_PREFIX)
+            {
+                continue;
+            }
+            // DirEntry::metadata does not follow a symlink: a link is no upload.
+            let Ok(meta) = entry.metadata() else {
+                continue;
+            };
+            let stale = meta
+                .modified()
                 .is_ok_and(|modified| now.duration_since(modified).unwrap_or_default() > age);
-            let regular = entry.file_type().is_ok_and(|t| t.is_file());
-            if is_upload && regular && stale && fs::remove_file(entry.path()).is_ok() {
+            if meta.is_file() && stale && fs::remove_file(entry.path()).is_ok() {
                 removed += 1;
             }
         }

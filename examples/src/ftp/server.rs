@@ -101,7 +101,7 @@ impl FtpHandler {
                 Err(LineError::TooLong) => {
                     // We cannot find where the next request starts: say why
                     // and hang up.
-                    let reason = format!("bad request: line longer than {MAX_LINE} bytes");
+                    let reason = format!("bad request: {}", LineError::TooLong);
                     log(request, &reason);
                     return send_reply(&request.wfile, &Reply::Refused(reason));
                 }
@@ -199,7 +199,7 @@ fn send_reply(connection: &Connection, reply: &Reply) -> io::Result<()> {
 /// One line of the server's log on stdout, naming the client. Errors are
 /// ignored: a server must not die because nobody reads its log.
 fn log(request: &StreamRequest, text: &str) {
-    let _ = writeln!(io::stdout().lock(), "{} {text}", request.client_address);
+    let _ = crate::serving::print_flushed(&format!("{} {text}", request.client_address));
 }
 
 /// The whole `ftp-server` program: parses `args` (the first is the program
