@@ -59,15 +59,7 @@ impl Settings {
     /// Prints one line of the server's log, unless silent.
     fn log(&self, line: &str) {
         if !self.silent {
-            log(line);
+            let _ = crate::serving::print_flushed(line);
         }
     }
-}
-
-/// Prints one line of the server's log on stdout (the administrator's view).
-fn log(line: &str) {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}");
-    let _ = out.flush();
 }

@@ -46,12 +46,13 @@ pub const NAME_PROMPT: &str = "Please enter your name:";
 /// one allocation, not 100.
 type Line = Arc<str>;
 
-/// A member: its name, its queue, and its socket (to disconnect it).
+/// A member: its name and its queue. Its socket is its connection's entry
+/// in [`State::connections`], which outlives the membership: registered
+/// before `handle`, unregistered after it, and `handle` leaves the room.
 struct TcpMember {
     id: u64,
     name: String,
     queue: SyncSender<Line>,
-    connection: Connection,
 }
 
 #[derive(Default)]
@@ -107,11 +108,6 @@ impl TcpRoom {
         if state.members.iter().any(|m| m.name == name) {
             return Err(Refusal::NameTaken(name.to_string()));
         }
-        let connection = state
-            .connections
-            .get(&id)
-            .and_then(|c| c.try_clone().ok())
-            .ok_or(Refusal::NotJoined)?;
         // Room for the two greeting lines, whatever the setting says.
         let (queue, lines) = mpsc::sync_channel(self.settings.queue.max(2));
         let others: Vec<&str> = state.members.iter().map(|m| m.name.as_str()).collect();
@@ -131,7 +127,6 @@ impl TcpRoom {
             id,
             name: name.to_string(),
             queue,
-            connection,
         });
         self.settings.log(&format!("+ {name} joined from {from}"));
         Ok(lines)
@@ -199,13 +194,18 @@ impl TcpRoom {
         let mut state = self.state.lock();
         state.closing = true;
         let goodbye = [line_of(protocol::SHUTDOWN_NOTICE), line_of("EXIT")];
-        for member in state.members.drain(..) {
+        let State {
+            members,
+            connections,
+            ..
+        } = &mut *state;
+        for member in members.drain(..) {
             let queued = goodbye
                 .iter()
                 .all(|line| member.queue.try_send(line.clone()).is_ok());
             // Its queue is full: nothing more will reach it; cut it off.
-            if !queued {
-                let _ = member.connection.shutdown(Shutdown::Both);
+            if !queued && let Some(connection) = connections.get(&member.id) {
+                let _ = connection.shutdown(Shutdown::Both);
             }
             // Dropping `member` drops its queue's sender: the writer thread
             // sends what is queued, then ends.
@@ -242,8 +242,10 @@ impl TcpRoom {
             return;
         };
         let member = state.members.remove(index);
-        if why != Departure::Quit {
-            let _ = member.connection.shutdown(Shutdown::Both);
+        if why != Departure::Quit
+            && let Some(connection) = state.connections.get(&id)
+        {
+            let _ = connection.shutdown(Shutdown::Both);
         }
         let notice = protocol::left_notice(&member.name, why);
         self.settings.log(&notice);
