@@ -6,7 +6,6 @@
 //! Every wait here has a deadline, so a stuck handler makes a step fail
 //! with a message instead of hanging the check.
 
-use std::fmt::Display;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::panic::{self, AssertUnwindSafe};
@@ -133,11 +132,6 @@ pub fn expect_eq<T: PartialEq + std::fmt::Debug>(what: &str, expected: T, got: T
     }
 }
 
-/// Turns any error into a step failure with some context.
-pub fn context<T, E: Display>(result: Result<T, E>, what: &str) -> Result<T, String> {
-    result.map_err(|err| format!("{what}: {err}"))
-}
-
 /// A framework server running `serve_forever` on a thread of the check.
 ///
 /// Dropping it asks the loop to stop but does not wait for handlers, so a
@@ -207,11 +201,6 @@ impl Client {
         })
     }
 
-    /// The underlying stream.
-    pub fn stream(&self) -> &TcpStream {
-        self.reader.get_ref()
-    }
-
     /// Sends bytes (all of them).
     pub fn send(&mut self, bytes: impl AsRef<[u8]>) -> StepResult {
         let name = &self.name;
@@ -265,23 +254,6 @@ impl Client {
                 String::from_utf8_lossy(&all)
             )),
             Err(err) => Err(format!("{} could not read: {err}", self.name)),
-        }
-    }
-
-    /// Waits up to `wait` for anything at all; `Ok(None)` when nothing came.
-    /// Only for checking that something does NOT happen.
-    pub fn nothing_within(&mut self, wait: Duration) -> Result<Option<String>, String> {
-        let stream = self.reader.get_ref();
-        let _ = stream.set_read_timeout(Some(wait));
-        let mut line = String::new();
-        let got = self.reader.read_line(&mut line);
-        let _ = self.reader.get_ref().set_read_timeout(Some(REPLY_DEADLINE));
-        match got {
-            Ok(0) => Ok(Some("(the connection closed)".into())),
-            Ok(_) => Ok(Some(line)),
-            Err(err) if is_timeout(&err) && line.is_empty() => Ok(None),
-            Err(err) if is_timeout(&err) => Ok(Some(line)),
-            Err(err) => Err(err.to_string()),
         }
     }
 

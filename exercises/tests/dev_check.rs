@@ -10,56 +10,13 @@
 //! for those: that is expected (it checks the files as the course ships
 //! them); `cargo exercises` is the command that tracks your progress.
 
-use std::io::Read;
-use std::process::{Command, Stdio};
+mod common;
+
 use std::thread;
-use std::time::{Duration, Instant};
+
+use common::run_check;
 
 use exercises::catalogue::EXERCISES;
-
-/// A check must end well within the runner's own 40 s watchdog.
-const DEADLINE: Duration = Duration::from_secs(60);
-
-/// Runs a check program; returns its exit code (None: killed at the deadline) and its output.
-fn run_check(program: &str, args: &[&str]) -> (Option<i32>, String) {
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the check program starts");
-    let mut stdout = child.stdout.take().expect("piped");
-    let mut stderr = child.stderr.take().expect("piped");
-    let out = thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stdout.read_to_string(&mut text);
-        text
-    });
-    let err = thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        text
-    });
-    let end = Instant::now() + DEADLINE;
-    let code = loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            break status.code();
-        }
-        if Instant::now() >= end {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        thread::sleep(Duration::from_millis(20));
-    };
-    let text = format!(
-        "{}\n--- stderr ---\n{}",
-        out.join().unwrap_or_default(),
-        err.join().unwrap_or_default()
-    );
-    (code, text)
-}
 
 /// The path of a check program of this crate.
 fn bin(name: &str) -> String {

@@ -2,19 +2,11 @@
 //! (`cargo exercise NN` itself runs cargo, which cannot run inside
 //! `cargo test`; tests/dev_check.rs runs the check programs directly.)
 
-use std::process::Command;
+mod common;
 
+/// Runs the runner with `args`, under the common deadline.
 fn runner(args: &[&str]) -> (Option<i32>, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_exercise"))
-        .args(args)
-        .output()
-        .expect("the runner starts");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code(), text)
+    common::run_check(env!("CARGO_BIN_EXE_exercise"), args)
 }
 
 #[test]

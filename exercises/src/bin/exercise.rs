@@ -50,7 +50,7 @@ fn main() -> ExitCode {
             None => unknown(n),
         },
         [n] => match find(n) {
-            Some(ex) => match check(ex, false) {
+            Some(ex) => match check(ex) {
                 Outcome::Done => ExitCode::SUCCESS,
                 _ => ExitCode::FAILURE,
             },
@@ -107,11 +107,11 @@ fn list() -> ExitCode {
 }
 
 /// Builds and runs the check of one exercise.
-fn check(ex: &Exercise, quiet: bool) -> Outcome {
-    if !build(ex, quiet) {
+fn check(ex: &Exercise) -> Outcome {
+    if !build(ex, false) {
         return Outcome::DoesNotCompile;
     }
-    run(ex, quiet)
+    run(ex, false)
 }
 
 /// Builds the exercise's check program; false when it does not compile.

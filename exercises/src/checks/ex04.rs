@@ -92,9 +92,13 @@ pub fn run(serve: fn(TcpListener) -> io::Result<()>) -> ExitCode {
     check.step(
         "all of it in one thread (no thread, no fork per client)",
         || {
-            let _clients = (0..3)
+            let mut clients = (0..3)
                 .map(|i| Client::connect(addr, &format!("client {i}")))
                 .collect::<Result<Vec<_>, _>>()?;
+            // One round trip each: all three are being served when we look.
+            for (i, c) in clients.iter_mut().enumerate() {
+                ask(c, &format!("ping {i}"))?;
+            }
             let threads = proc_status(server.pid(), "Threads").unwrap_or_default();
             expect_eq("threads in your server process", "1", threads.as_str())?;
             let children = kit::child_processes(server.pid()).len();
