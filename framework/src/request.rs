@@ -8,9 +8,8 @@
 use std::io::{self, BufReader, Cursor};
 use std::net::Shutdown;
 use std::sync::Arc;
-use std::time::Duration;
-
 use std::thread;
+use std::time::Duration;
 
 use crate::error::is_resource_shortage;
 use crate::{Address, Connection, DatagramSocket, ServerHandle};

@@ -314,6 +314,12 @@ fn threading_tracks_only_live_threads() {
         .mixin()
         .active_threads()
         == 0));
+    // The three threads now wait a while for more work instead of exiting.
+    assert!(wait_until(DEADLINE, || running
+        .server
+        .mixin()
+        .idle_threads()
+        == 3));
     // Python's old leak (bpo-37193): every thread stayed tracked until
     // server_close. The figure: 10,000 requests.
     for _ in 0..10_000 {
@@ -324,6 +330,13 @@ fn threading_tracks_only_live_threads() {
         wait_until(DEADLINE, || running.server.mixin().active_threads() == 0),
         "{} threads still tracked after 10,000 finished requests",
         running.server.mixin().active_threads()
+    );
+    // One request after another reuses the waiting threads: without that,
+    // each request would leave a thread of its own waiting.
+    let idle = running.server.mixin().idle_threads();
+    assert!(
+        idle < 100,
+        "{idle} idle threads after 10,000 requests in a row"
     );
     running.stop();
 }
