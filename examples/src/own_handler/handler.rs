@@ -21,11 +21,9 @@ impl RequestHandler<StreamRequest> for TraceHandler {
     fn handle(&mut self, req: &mut StreamRequest) -> io::Result<()> {
         let mut line = String::new();
         while req.rfile.read_line(&mut line)? > 0 {
-            trace(
-                4,
-                &format!("handle  read {:?}, answers {:?}", line, line.to_uppercase()),
-            );
-            req.wfile.write_all(line.to_uppercase().as_bytes())?;
+            let answer = line.to_uppercase();
+            trace(4, &format!("handle  read {line:?}, answers {answer:?}"));
+            req.wfile.write_all(answer.as_bytes())?;
             line.clear();
         }
         trace(4, "handle  read end of file: the client is done");
@@ -48,15 +46,12 @@ impl RequestHandler<DatagramRequest> for TraceHandler {
     }
 
     fn handle(&mut self, req: &mut DatagramRequest) -> io::Result<()> {
-        let text = String::from_utf8_lossy(req.packet()).to_uppercase();
+        let text = String::from_utf8_lossy(req.packet()).into_owned();
         trace(
             4,
-            &format!(
-                "handle  got the datagram {:?}; writes the reply into wfile",
-                String::from_utf8_lossy(req.packet())
-            ),
+            &format!("handle  got the datagram {text:?}; writes the reply into wfile"),
         );
-        req.wfile.write_all(text.as_bytes())
+        req.wfile.write_all(text.to_uppercase().as_bytes())
     }
 
     fn finish(&mut self, _req: &mut DatagramRequest) -> io::Result<()> {
