@@ -6,7 +6,6 @@
 //! `cargo lesson NN` builds everything it needs.
 
 use std::io::{self, BufRead, BufReader, Write};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver};
@@ -103,6 +102,15 @@ fn reap_all_started() {
     }
 }
 
+/// The command that runs program `name` (e.g. `echo-server`): the lesson
+/// executable itself, which can run any program by name (`__program NAME`).
+pub fn program_command(name: &str) -> Command {
+    let mut command =
+        Command::new(std::env::current_exe().expect("the lesson executable has a path"));
+    command.arg("__program").arg(name);
+    command
+}
+
 /// A program started by the lesson (a server or a client), whose output is
 /// printed with a label such as `[server]` so the learner sees who says what.
 pub struct Program {
@@ -114,15 +122,10 @@ pub struct Program {
 }
 
 impl Program {
-    /// The lesson executable itself, which can run any program by name.
-    fn executable() -> PathBuf {
-        std::env::current_exe().expect("the lesson executable has a path")
-    }
-
     /// Starts program `name` (e.g. `echo-server`) with `args`, labelling its output.
     pub fn start(label: &str, name: &str, args: &[&str]) -> io::Result<Program> {
-        let mut command = Command::new(Self::executable());
-        command.arg("__program").arg(name).args(args);
+        let mut command = program_command(name);
+        command.args(args);
         Self::start_command(label, command)
     }
 

@@ -4,11 +4,11 @@
 pub mod daemon;
 pub mod jobs;
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use examples::lesson_kit::{Program, heading, read_next, say};
+use examples::lesson_kit::{Program, heading, program_command, read_next, say};
 
 use crate::LessonResult;
 use crate::common_b::{expect_line, pad};
@@ -152,12 +152,9 @@ fn time(f: impl FnOnce()) -> f64 {
 
 /// Starts JOBS `gil-worker` processes at once and waits for all of them.
 fn run_in_processes(job: &Job, dir: &std::path::Path) -> std::io::Result<()> {
-    let exe = std::env::current_exe()?;
     let mut children: Vec<Child> = Vec::new();
     for i in 0..JOBS {
-        let child = Command::new(&exe)
-            .arg("__program")
-            .arg("gil-worker")
+        let child = program_command("gil-worker")
             .args(job.worker_args(i, dir))
             .stdin(Stdio::null())
             .stdout(Stdio::null())

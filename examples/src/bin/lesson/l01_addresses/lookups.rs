@@ -10,20 +10,30 @@ use std::net::{IpAddr, SocketAddr};
 /// Whether `/etc/hosts` lists `name`: then a look-up is answered from that
 /// file and never leaves the machine.
 pub fn listed_in_etc_hosts(name: &str) -> bool {
-    std::fs::read_to_string("/etc/hosts")
-        .unwrap_or_default()
-        .lines()
-        .map(|line| line.split('#').next().unwrap_or(""))
-        .any(|line| line.split_whitespace().skip(1).any(|alias| alias == name))
+    etc_hosts()
+        .iter()
+        .any(|fields| fields.iter().skip(1).any(|alias| alias == name))
 }
 
 /// Whether `/etc/hosts` has a line for the address `ip` (as written there).
 pub fn address_in_etc_hosts(ip: &str) -> bool {
+    etc_hosts().iter().any(|fields| fields[0] == ip)
+}
+
+/// The lines of `/etc/hosts`, comments left out, as their fields: an
+/// address, then its names.
+fn etc_hosts() -> Vec<Vec<String>> {
     std::fs::read_to_string("/etc/hosts")
         .unwrap_or_default()
         .lines()
         .map(|line| line.split('#').next().unwrap_or(""))
-        .any(|line| line.split_whitespace().next() == Some(ip))
+        .map(|line| {
+            line.split_whitespace()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .filter(|fields| !fields.is_empty())
+        .collect()
 }
 
 /// The host name of an address (reverse look-up), with `getnameinfo`.
