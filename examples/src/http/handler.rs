@@ -23,7 +23,7 @@ use super::log;
 use super::path::{self, Target};
 use super::range::{self, Ranged};
 use super::ready::{Step, receive_and_answer};
-use super::response::{INLINE_BODY, ResponseHead, error_page, read_body};
+use super::response::{INLINE_BODY, ResponseHead, error_page, read_body, reason};
 use super::sink::{Pending, Sink};
 
 /// The content type of the pages the server writes itself (errors, listings).
@@ -332,7 +332,7 @@ impl<'a> Conn<'a> {
             self.site.connections.max()
         );
         let page = error_page(503, &message);
-        let mut head = ResponseHead::new(self.settings().protocol, 503, "Service Unavailable");
+        let mut head = ResponseHead::new(self.settings().protocol, 503, reason(503));
         head.header("Retry-After", 1);
         head.header("Connection", "close");
         self.send_page(None, (503, head), HTML, &page, Next::Close)?;
@@ -553,7 +553,7 @@ impl<'a> Conn<'a> {
         if Self::is_http09(Some(request)) {
             return self.error(Some(request), 404, "File not found", Next::Close);
         }
-        let mut head = self.head_for(Some(request), 301, "Moved Permanently", next);
+        let mut head = self.head_for(Some(request), 301, reason(301), next);
         head.header("Location", location);
         head.header("Content-Length", 0);
         self.send(&head.finish())?;
@@ -596,7 +596,7 @@ impl<'a> Conn<'a> {
         let len = body.len();
         let http09 = Self::is_http09(Some(request));
         if !http09 && validators.not_modified(request) {
-            let mut head = self.head_for(Some(request), 304, "Not Modified", next);
+            let mut head = self.head_for(Some(request), 304, reason(304), next);
             head.header("ETag", &validators.etag);
             head.header("Last-Modified", &validators.last_modified);
             self.send(&head.finish())?;
@@ -617,7 +617,7 @@ impl<'a> Conn<'a> {
         };
         let mut bytes = Vec::new();
         if !http09 {
-            let mut head = self.head_for(Some(request), code, super::response::reason(code), next);
+            let mut head = self.head_for(Some(request), code, reason(code), next);
             head.header("Content-Type", content_type);
             head.header("Content-Length", count);
             head.header("Last-Modified", &validators.last_modified);
@@ -650,8 +650,8 @@ impl<'a> Conn<'a> {
 
     /// 416, saying how long the file really is.
     fn unsatisfiable(&mut self, request: &Head, len: u64, next: Next) -> io::Result<Next> {
-        let page = error_page(416, "Range Not Satisfiable");
-        let mut head = self.head_for(Some(request), 416, "Range Not Satisfiable", next);
+        let page = error_page(416, reason(416));
+        let mut head = self.head_for(Some(request), 416, reason(416), next);
         head.header("Content-Range", format_args!("bytes */{len}"));
         self.send_page(Some(request), (416, head), HTML, &page, next)
     }

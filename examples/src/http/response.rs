@@ -28,24 +28,17 @@ pub const SERVER: &str = concat!("http-server/", env!("CARGO_PKG_VERSION"));
 /// larger ones go by `sendfile`, without passing through user space.
 pub const INLINE_BODY: u64 = 32 * 1024;
 
-/// The standard reason phrase of a status code.
+/// The standard reason phrase of a status code the server sends with one
+/// (an error page carries its own message instead, as Python's
+/// `send_error` does).
 pub fn reason(code: u16) -> &'static str {
     match code {
-        100 => "Continue",
         200 => "OK",
         206 => "Partial Content",
         301 => "Moved Permanently",
         304 => "Not Modified",
-        400 => "Bad Request",
-        404 => "Not Found",
-        408 => "Request Timeout",
-        414 => "URI Too Long",
         416 => "Range Not Satisfiable",
-        417 => "Expectation Failed",
-        431 => "Request Header Fields Too Large",
-        501 => "Not Implemented",
         503 => "Service Unavailable",
-        505 => "HTTP Version Not Supported",
         _ => "Unknown",
     }
 }
