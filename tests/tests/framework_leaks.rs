@@ -2,22 +2,18 @@
 //! many descriptors open as before them (counted in `/proc/<pid>/fd`).
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::TcpStream;
 use std::time::Duration;
 
 use tests::ServerProcess;
+use tests::in_process::{ask, connect};
 use tests::procfs::{children_of, fd_count, wait_until};
 
 const CONNECTIONS: usize = 1000;
 const DEADLINE: Duration = Duration::from_secs(10);
 
 fn echo_once(addr: &str, text: &str) {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(DEADLINE)).unwrap();
-    stream.write_all(text.as_bytes()).unwrap();
-    let mut line = String::new();
-    BufReader::new(stream).read_line(&mut line).unwrap();
-    assert_eq!(line, text);
+    let mut stream = connect(addr.parse().unwrap());
+    assert_eq!(ask(&mut stream, text), text);
 }
 
 fn no_leak_over_1000_connections(model: &str) {
@@ -87,8 +83,7 @@ fn out_of_descriptors_the_loop_waits_instead_of_spinning() {
     );
     let pid = server.pid();
     let addr: std::net::SocketAddr = server.addr().parse().unwrap();
-    let connect = || tests::in_process::connect(addr);
-    let ask = tests::in_process::ask;
+    let connect = || connect(addr);
     // Fill the table up to two below the limit (this connection holds two
     // while it asks: accept's and the reader's)...
     let mut filler = connect();
