@@ -1,9 +1,15 @@
 //! The echo server: echoes every line back, over any transport, in any model.
 //!
 //! ```text
-//! echo-server [--transport tcp|udp|unix|unix-dgram] [--model sequential|threading|forking]
-//!             [--bind ADDR] [--max-children N] [PORT | PATH]
+//! echo-server [--transport tcp|udp|unix|unix-dgram]
+//!             [--model sequential|threading|forking|pool|poll]
+//!             [--bind ADDR] [--max-children N] [--workers N] [--queue N] [--loops N]
+//!             [PORT | PATH]
 //! ```
+//!
+//! `--model poll` serves TCP and Unix stream sockets from one event loop
+//! ([`EchoLineProtocol`]); a datagram server already is one loop over one
+//! socket, so for UDP and Unix datagrams it is refused with a message.
 //!
 //! The smallest complete program on the framework, and the server that the
 //! framework's own tests and benchmark run against.
@@ -16,9 +22,10 @@ use std::process::ExitCode;
 use crate::serving::{self, ModelArgs};
 use clap::Parser;
 use framework::{
-    DatagramRequest, RequestHandler, ServerOptions, StreamRequest, TcpTransport, UdpTransport,
-    UnixDatagramTransport, UnixStreamTransport,
+    Conn, DatagramRequest, LineProtocol, Lines, RequestHandler, ServerOptions, StreamRequest,
+    TcpTransport, UdpTransport, UnixDatagramTransport, UnixStreamTransport,
 };
+use serving::Model;
 
 /// Echo each line (TCP, Unix stream) or each datagram (UDP, Unix datagram) back.
 #[derive(Parser)]
@@ -61,6 +68,21 @@ impl RequestHandler<StreamRequest> for EchoLines {
     }
 }
 
+/// Echoes lines on the event loop (`--model poll`): the same bytes as
+/// [`EchoLines`], including a last line without its newline.
+pub struct EchoLineProtocol;
+
+impl LineProtocol for EchoLineProtocol {
+    fn line_received(&mut self, conn: &mut Conn<'_>, line: &[u8]) -> io::Result<()> {
+        conn.write(line);
+        Ok(())
+    }
+}
+
+/// The longest line the event-loop echo takes: as long as the blocking
+/// handlers' (they read a line of any length), within reason.
+const MAX_LINE: usize = 1024 * 1024;
+
 /// Answers each datagram with the same bytes.
 pub struct EchoDatagram;
 
@@ -95,7 +117,28 @@ fn run(args: &Args) -> io::Result<()> {
     };
     let path = || PathBuf::from(args.target.as_deref().unwrap_or("echo.sock"));
     let model = &args.model;
+    let poll = model.model == Model::Poll;
+    let echo_lines = || Lines::with_max_line(EchoLineProtocol, MAX_LINE);
     match args.transport {
+        TransportKind::Tcp if poll => serving::run_event_loop::<TcpTransport, _, _, _>(
+            model,
+            (args.bind.as_str(), port()?),
+            &options,
+            "echo over TCP",
+            echo_lines,
+        ),
+        TransportKind::Unix if poll => serving::run_event_loop::<UnixStreamTransport, _, _, _>(
+            model,
+            path(),
+            &options,
+            "echo over Unix stream",
+            echo_lines,
+        ),
+        TransportKind::Udp | TransportKind::UnixDgram if poll => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "--model poll serves stream sockets (tcp, unix); a datagram server \
+             already is one loop over one socket: use --model sequential",
+        )),
         TransportKind::Tcp => serving::run::<TcpTransport, _, _, _>(
             model,
             (args.bind.as_str(), port()?),

@@ -4,8 +4,8 @@
 use std::io::{self, Write};
 
 use framework::{
-    Address, Bind, ForkingMixIn, MixIn, RequestHandler, Sequential, Server, ServerOptions,
-    ThreadingMixIn, Transport,
+    Address, Bind, EventLoopServer, ForkingMixIn, MixIn, Protocol, RequestHandler, Sequential,
+    Server, ServerOptions, StreamTransport, ThreadPoolMixIn, ThreadingMixIn, Transport,
 };
 
 /// How a server runs its requests, as chosen with `--model`.
@@ -17,6 +17,10 @@ pub enum Model {
     Threading,
     /// A child process per request.
     Forking,
+    /// A fixed pool of worker threads and a bounded queue.
+    Pool,
+    /// One event loop (epoll) serving every connection: IO multiplexing.
+    Poll,
 }
 
 impl Model {
@@ -26,6 +30,8 @@ impl Model {
             Model::Sequential => "sequential",
             Model::Threading => "threading",
             Model::Forking => "forking",
+            Model::Pool => "pool",
+            Model::Poll => "poll",
         }
     }
 }
@@ -104,16 +110,63 @@ where
     server.serve_forever()
 }
 
+/// Announces an event-loop server and serves it until Ctrl+C or SIGTERM.
+/// Dropping it at the end closes the connections still open.
+pub fn serve_event_loop<T, P, F>(server: EventLoopServer<T, P, F>, what: &str) -> io::Result<()>
+where
+    T: StreamTransport,
+    P: Protocol,
+    F: Fn() -> P + Send + Sync + 'static,
+{
+    announce(what, &server.server_address());
+    server.shutdown_on_ctrl_c()?;
+    server.serve_forever()
+}
+
+/// Binds an event-loop server (`--model poll`, with `--loops`) and serves
+/// it (see [`serve_event_loop`]). `factory` makes one protocol per connection.
+pub fn run_event_loop<T, A, P, F>(
+    model: &ModelArgs,
+    address: A,
+    options: &ServerOptions,
+    what: &str,
+    factory: F,
+) -> io::Result<()>
+where
+    T: StreamTransport + Bind<A>,
+    P: Protocol,
+    F: Fn() -> P + Send + Sync + 'static,
+{
+    let mut server = EventLoopServer::<T, P, F>::bind_with(address, options, factory)?;
+    server.set_loops(usize::from(model.loops))?;
+    let loops = match model.loops {
+        1 => String::new(),
+        n => format!(" ({n} loops)"),
+    };
+    serve_event_loop(server, &format!("{what}, poll{loops}"))
+}
+
 /// The command-line flags that choose a concurrency model; add them to a
 /// binary's arguments with `#[command(flatten)]`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ModelArgs {
-    /// How requests run: one at a time, a thread each, or a child process each.
+    /// How requests run: one at a time, a thread each, a child process
+    /// each, a fixed pool of threads, or all on one event loop (poll).
     #[arg(long, value_enum, default_value_t = Model::Threading)]
     pub model: Model,
     /// Most children at once in the forking model (Python's `max_children`).
     #[arg(long, default_value_t = 40)]
     pub max_children: usize,
+    /// Worker threads in the pool model (default: min(32, cores + 4)).
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Requests that may wait for a worker in the pool model; beyond them
+    /// new clients are refused (closed at once).
+    #[arg(long, default_value_t = 128)]
+    pub queue: usize,
+    /// Event loops (threads) in the poll model; one per core is usual.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    pub loops: u16,
     /// Threading model: Ctrl+C does not wait for running requests (Python's
     /// `daemon_threads`). Set by the program, not a flag.
     #[arg(skip)]
@@ -150,6 +203,22 @@ where
             server.mixin_mut().max_children = model.max_children;
             serve(server, &what)
         }
+        Model::Pool => {
+            let mut pool = ThreadPoolMixIn::default();
+            pool.workers = model.workers.unwrap_or(pool.workers);
+            pool.queue_size = model.queue;
+            let what = format!("{what} ({} workers)", pool.workers);
+            let server = Server::<T, ThreadPoolMixIn, F>::from_transport(
+                T::bind(address, options)?,
+                pool,
+                factory,
+            )?;
+            serve(server, &what)
+        }
+        Model::Poll => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "this server has no event-loop version (--model poll)",
+        )),
     }
 }
 

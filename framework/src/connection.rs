@@ -51,6 +51,15 @@ impl Connection {
         }
     }
 
+    /// Makes reads and writes fail with `WouldBlock` instead of waiting
+    /// (`O_NONBLOCK`), as an event loop needs.
+    pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
+        match self {
+            Connection::Tcp(s) => s.set_nonblocking(nonblocking),
+            Connection::Unix(s) => s.set_nonblocking(nonblocking),
+        }
+    }
+
     /// Shuts down the read half, the write half or both.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         match self {

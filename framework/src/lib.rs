@@ -102,7 +102,10 @@ mod connection;
 mod control;
 mod datagram_socket;
 mod error;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+mod event_loop;
 mod handler;
+mod hooks;
 mod mixin;
 mod names;
 mod options;
@@ -115,12 +118,18 @@ pub use connection::Connection;
 pub use control::ServerHandle;
 pub use datagram_socket::DatagramSocket;
 pub use error::{RequestError, print_request_error};
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub use event_loop::{
+    CloseReason, Conn, ConnId, DEFAULT_MAX_LINE, DEFAULT_MAX_OUTPUT, EventLoopServer, LineProtocol,
+    Lines, Protocol, Timeout,
+};
 pub use handler::RequestHandler;
-pub use mixin::{ForkingMixIn, Job, MixIn, Sequential, ThreadingMixIn};
+pub use mixin::{ForkingMixIn, Job, MixIn, Sequential, ThreadPoolMixIn, ThreadingMixIn};
 pub use names::*;
 pub use options::ServerOptions;
 pub use request::{DatagramRequest, Request, StreamRequest};
 pub use server::{DEFAULT_POLL_INTERVAL, Server};
 pub use transport::{
-    Bind, TcpTransport, Transport, UdpTransport, UnixDatagramTransport, UnixStreamTransport,
+    Bind, StreamTransport, TcpTransport, Transport, UdpTransport, UnixDatagramTransport,
+    UnixStreamTransport,
 };

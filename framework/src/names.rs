@@ -4,7 +4,7 @@
 //! inferred from the closure given to `bind`.
 
 use crate::{
-    ForkingMixIn, Sequential, Server, TcpTransport, ThreadingMixIn, UdpTransport,
+    ForkingMixIn, Sequential, Server, TcpTransport, ThreadPoolMixIn, ThreadingMixIn, UdpTransport,
     UnixDatagramTransport, UnixStreamTransport,
 };
 
@@ -35,3 +35,20 @@ pub type UnixDatagramServer<F> = Server<UnixDatagramTransport, Sequential, F>;
 pub type ThreadingUnixDatagramServer<F> = Server<UnixDatagramTransport, ThreadingMixIn, F>;
 /// Unix datagram socket, a child per datagram (`ForkingUnixDatagramServer`).
 pub type ForkingUnixDatagramServer<F> = Server<UnixDatagramTransport, ForkingMixIn, F>;
+
+/// TCP, a fixed pool of worker threads (see [`ThreadPoolMixIn`]).
+pub type ThreadPoolTcpServer<F> = Server<TcpTransport, ThreadPoolMixIn, F>;
+/// UDP, a fixed pool of worker threads.
+pub type ThreadPoolUdpServer<F> = Server<UdpTransport, ThreadPoolMixIn, F>;
+/// Unix stream socket, a fixed pool of worker threads.
+pub type ThreadPoolUnixStreamServer<F> = Server<UnixStreamTransport, ThreadPoolMixIn, F>;
+/// Unix datagram socket, a fixed pool of worker threads.
+pub type ThreadPoolUnixDatagramServer<F> = Server<UnixDatagramTransport, ThreadPoolMixIn, F>;
+
+/// TCP, every connection served by one event loop on `epoll` (the course's
+/// IO multiplexing model; the handler is a [`Protocol`](crate::Protocol)).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub type EpollTcpServer<P, F> = crate::EventLoopServer<TcpTransport, P, F>;
+/// Unix stream socket, every connection served by one event loop on `epoll`.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub type EpollUnixStreamServer<P, F> = crate::EventLoopServer<UnixStreamTransport, P, F>;

@@ -12,9 +12,10 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use crate::control::Control;
 use crate::error::is_resource_shortage;
 use crate::handler::{panic_message, run_handler};
+use crate::hooks::Hooks;
 use crate::{
     Address, Bind, Job, MixIn, Request, RequestError, RequestHandler, ServerHandle, ServerOptions,
-    Transport, print_request_error,
+    Transport,
 };
 
 /// Python's default `poll_interval` for `serve_forever`.
@@ -26,19 +27,6 @@ const REQUESTS_PER_WAKEUP: usize = 64;
 
 /// How long the loop pauses when accept fails for want of descriptors or memory.
 const BACK_OFF_MS: u8 = 100;
-
-type VerifyHook = Arc<dyn Fn(&Address) -> bool + Send + Sync>;
-type ErrorHook = Arc<dyn Fn(&Address, &RequestError) + Send + Sync>;
-type ActionHook = Arc<dyn Fn() + Send + Sync>;
-
-/// The overridable methods of Python's `BaseServer`, as closures.
-#[derive(Clone)]
-struct Hooks {
-    verify_request: Option<VerifyHook>,
-    handle_error: ErrorHook,
-    service_actions: Option<ActionHook>,
-    handle_timeout: Option<ActionHook>,
-}
 
 /// A server: a bound [`Transport`], a concurrency [`MixIn`], and a factory
 /// `F` that makes one [`RequestHandler`] per request.
@@ -101,12 +89,7 @@ where
             transport: Some(transport),
             mixin,
             factory: Arc::new(factory),
-            hooks: Hooks {
-                verify_request: None,
-                handle_error: Arc::new(print_request_error),
-                service_actions: None,
-                handle_timeout: None,
-            },
+            hooks: Hooks::default(),
             control,
             timeout: None,
             close_in_child,
@@ -212,9 +195,7 @@ where
                 break;
             }
             if deadline.is_some_and(|d| Instant::now() >= d) {
-                if let Some(hook) = &self.hooks.handle_timeout {
-                    hook();
-                }
+                self.hooks.handle_timeout();
                 break;
             }
             // Woken by a signal or the shutdown pipe: keep waiting.
@@ -322,9 +303,7 @@ where
 
     fn service_actions(&self) {
         self.mixin.service_actions();
-        if let Some(hook) = &self.hooks.service_actions {
-            hook();
-        }
+        self.hooks.service_actions();
     }
 
     /// Waits until the server socket is readable, the wake-up pipe fires or
@@ -372,11 +351,9 @@ where
     fn handle_one_request(&self) -> io::Result<()> {
         let request = self.transport().get_request(&self.handle())?;
         let client = request.client_address().clone();
-        if let Some(verify) = &self.hooks.verify_request {
-            if !verify(&client) {
-                request.close();
-                return Ok(());
-            }
+        if !self.hooks.verify(&client) {
+            request.close();
+            return Ok(());
         }
         let job = self.job(request);
         if let Err(err) = self.mixin.process_request(job, &self.close_in_child) {

@@ -35,6 +35,15 @@ pub trait Transport: AsFd + Send + Sync + Sized + 'static {
     fn get_request(&self, server: &ServerHandle) -> io::Result<Self::Request>;
 }
 
+/// A connection-oriented transport (TCP, Unix stream): its requests are
+/// accepted connections. The event-loop server needs the bare connection
+/// (one descriptor, no buffered reader), so it accepts through this.
+pub trait StreamTransport: Transport<Request = StreamRequest> {
+    /// `accept()` without waiting: the connection (blocking, as handlers
+    /// expect) and the peer's address; `WouldBlock` when nobody waits.
+    fn accept_connection(&self) -> io::Result<(Connection, Address)>;
+}
+
 /// A transport that can be bound to an address of type `A`.
 pub trait Bind<A>: Transport {
     /// Creates the socket, applies the options, binds and (for streams) listens.
@@ -134,9 +143,16 @@ impl Transport for TcpTransport {
     }
 
     fn get_request(&self, server: &ServerHandle) -> io::Result<StreamRequest> {
+        let (connection, peer) = self.accept_connection()?;
+        StreamRequest::new(connection, peer, server.clone())
+    }
+}
+
+impl StreamTransport for TcpTransport {
+    fn accept_connection(&self) -> io::Result<(Connection, Address)> {
         let (stream, peer) = self.listener.accept()?;
         blocking(&stream)?;
-        StreamRequest::new(Connection::Tcp(stream), Address::Inet(peer), server.clone())
+        Ok((Connection::Tcp(stream), Address::Inet(peer)))
     }
 }
 
@@ -237,10 +253,16 @@ impl Transport for UnixStreamTransport {
     }
 
     fn get_request(&self, server: &ServerHandle) -> io::Result<StreamRequest> {
+        let (connection, peer) = self.accept_connection()?;
+        StreamRequest::new(connection, peer, server.clone())
+    }
+}
+
+impl StreamTransport for UnixStreamTransport {
+    fn accept_connection(&self) -> io::Result<(Connection, Address)> {
         let (stream, peer) = self.listener.accept()?;
         blocking(&stream)?;
-        let connection = Connection::Unix(stream);
-        StreamRequest::new(connection, Address::from_unix(&peer), server.clone())
+        Ok((Connection::Unix(stream), Address::from_unix(&peer)))
     }
 }
 

@@ -8,7 +8,7 @@ use std::os::fd::RawFd;
 
 use parking_lot::Mutex;
 
-use framework::{ForkingMixIn, Job, MixIn, Sequential, ThreadingMixIn};
+use framework::{ForkingMixIn, Job, MixIn, Sequential, ThreadPoolMixIn, ThreadingMixIn};
 
 use super::where_am_i::{trace, where_am_i};
 
@@ -46,6 +46,20 @@ impl ModelName for ForkingMixIn {
         format!(
             "{} child process(es) not yet reaped",
             self.active_children()
+        )
+    }
+}
+
+impl ModelName for ThreadPoolMixIn {
+    fn name(&self) -> &'static str {
+        "ThreadPoolMixIn"
+    }
+    fn state(&self) -> String {
+        format!(
+            "{} of {} worker(s) busy, {} request(s) waiting",
+            self.busy_workers(),
+            self.workers,
+            self.queued()
         )
     }
 }

@@ -29,8 +29,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use framework::{
-    Bind, ForkingMixIn, MixIn, Sequential, Server, ServerOptions, TcpTransport, ThreadingMixIn,
-    UdpTransport,
+    Bind, ForkingMixIn, MixIn, Sequential, Server, ServerOptions, TcpTransport, ThreadPoolMixIn,
+    ThreadingMixIn, UdpTransport,
 };
 
 use crate::serving::{Model, announce};
@@ -84,6 +84,12 @@ where
         Model::Sequential => serve::<T, Sequential>(address, Sequential),
         Model::Threading => serve::<T, ThreadingMixIn>(address, ThreadingMixIn::default()),
         Model::Forking => serve::<T, ForkingMixIn>(address, ForkingMixIn::default()),
+        Model::Pool => serve::<T, ThreadPoolMixIn>(address, ThreadPoolMixIn::default()),
+        // A protocol, not a RequestHandler: there is no request to trace.
+        Model::Poll => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "trace-server traces RequestHandler models; the event loop has none",
+        )),
     }
 }
 

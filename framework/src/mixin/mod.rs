@@ -1,4 +1,5 @@
-//! How requests run: one after another, in threads, or in forked processes.
+//! How requests run: one after another, in threads (one each, or a fixed
+//! pool), or in forked processes.
 //!
 //! In Python the choice is a class mixed in before the server class
 //! (`class ThreadingTCPServer(ThreadingMixIn, TCPServer)`). In Rust it is
@@ -7,10 +8,12 @@
 //! `service_actions` and `server_close`.
 
 mod forking;
+mod pool;
 mod sequential;
 mod threading;
 
 pub use forking::ForkingMixIn;
+pub use pool::ThreadPoolMixIn;
 pub use sequential::Sequential;
 pub use threading::ThreadingMixIn;
 

@@ -1,0 +1,140 @@
+//! What a protocol holds while the loop calls it: its connection, and a
+//! way to reach the other connections of the same loop.
+
+use crate::{Address, Connection};
+
+use super::table::{ConnId, Ending, Table};
+
+/// A protocol's view of its connection during one call (asyncio's
+/// `transport`). Writes are queued and sent by the loop as soon as the
+/// call returns, and later whenever the socket can take more; nothing here waits.
+pub struct Conn<'a> {
+    id: ConnId,
+    table: &'a mut Table,
+}
+
+impl<'a> Conn<'a> {
+    pub(crate) fn new(id: ConnId, table: &'a mut Table) -> Conn<'a> {
+        Conn { id, table }
+    }
+
+    /// This connection's id, to keep (e.g. in a chat room's member list)
+    /// and write to from another connection's protocol.
+    pub fn id(&self) -> ConnId {
+        self.id
+    }
+
+    /// The client's address.
+    pub fn client_address(&self) -> &Address {
+        &self.state().client
+    }
+
+    /// The socket, for options such as `set_nodelay`. Do not read or write
+    /// it directly: the loop does that.
+    pub fn connection(&self) -> &Connection {
+        &self.state().socket
+    }
+
+    /// Queues `data` to be sent to this client. Does nothing once the
+    /// connection is closing. If the client does not read and the queue
+    /// passes the server's output limit, the connection is closed.
+    pub fn write(&mut self, data: &[u8]) {
+        self.write_to(self.id, data);
+    }
+
+    /// Queues `data` for another connection of this loop. Returns `false`
+    /// if that connection has closed (or is closing, or belongs to another loop).
+    pub fn write_to(&mut self, other: ConnId, data: &[u8]) -> bool {
+        let Some(state) = self.table.get_mut(other) else {
+            return false;
+        };
+        if state.ending != Ending::No {
+            return false;
+        }
+        state.output.push(data);
+        self.table.touch(other);
+        true
+    }
+
+    /// Sends what is queued, then closes (`close()` in asyncio). Nothing
+    /// more is read, and the protocol's `closed` follows.
+    pub fn close(&mut self) {
+        self.close_other(self.id);
+    }
+
+    /// Closes another connection of this loop gracefully, as [`close`](Self::close).
+    pub fn close_other(&mut self, other: ConnId) -> bool {
+        self.end(other, Ending::Graceful)
+    }
+
+    /// Closes at once, dropping what is queued (`abort()` in asyncio).
+    pub fn abort(&mut self) {
+        self.end(self.id, Ending::Now);
+    }
+
+    /// Stops reading from this client until [`resume_reading`](Self::resume_reading):
+    /// what it sends waits in the kernel, and when that fills up, TCP makes
+    /// the client wait (flow control, asyncio's `pause_reading`).
+    pub fn pause_reading(&mut self) {
+        self.set_reading(self.id, false);
+    }
+
+    /// Reads from this client again.
+    pub fn resume_reading(&mut self) {
+        self.set_reading(self.id, true);
+    }
+
+    /// Pauses or resumes reading from another connection of this loop
+    /// (a chat room slowing a talker down while others catch up).
+    pub fn set_reading(&mut self, other: ConnId, reading: bool) -> bool {
+        let Some(state) = self.table.get_mut(other) else {
+            return false;
+        };
+        state.reading = reading;
+        self.table.touch(other);
+        true
+    }
+
+    /// Whether this connection is read from (not paused).
+    pub fn is_reading(&self) -> bool {
+        self.state().reading
+    }
+
+    /// Bytes queued for this client and not yet taken by its socket.
+    pub fn output_len(&self) -> usize {
+        self.state().output.len()
+    }
+
+    /// Bytes queued for another connection; `None` if it has closed.
+    pub fn output_len_of(&self, other: ConnId) -> Option<usize> {
+        self.table.get(other).map(|state| state.output.len())
+    }
+
+    /// Whether the connection is closing or closed (writes are ignored).
+    pub fn is_closing(&self) -> bool {
+        self.state().ending != Ending::No
+    }
+
+    fn end(&mut self, id: ConnId, how: Ending) -> bool {
+        let Some(state) = self.table.get_mut(id) else {
+            return false;
+        };
+        match (state.ending, how) {
+            (Ending::Done, _) | (Ending::Now, _) => return false,
+            (_, Ending::Now) => {
+                state.output.clear();
+                state.ending = Ending::Now;
+            }
+            (Ending::No, _) => state.ending = Ending::Graceful,
+            (Ending::Graceful, _) => return true,
+        }
+        self.table.touch(id);
+        true
+    }
+
+    fn state(&self) -> &super::table::State {
+        self.table
+            .get(self.id)
+            .expect("a protocol is only called while its connection is in the table")
+    }
+}
