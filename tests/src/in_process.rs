@@ -10,7 +10,9 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use framework::{MixIn, RequestHandler, Server, StreamRequest, TcpTransport};
+use framework::{
+    EpollTcpServer, MixIn, Protocol, RequestHandler, Server, StreamRequest, TcpTransport,
+};
 
 /// How long any single step of an in-process test may take.
 pub const DEADLINE: Duration = Duration::from_secs(10);
@@ -132,4 +134,53 @@ pub fn read_in(stream: &mut TcpStream) {
     let mut line = [0u8; 3];
     stream.read_exact(&mut line).unwrap();
     assert_eq!(&line, b"in\n");
+}
+
+/// An event-loop server running `serve_forever` on its own thread.
+pub struct RunningLoop<P: Protocol, F> {
+    /// The server, shared with the loop's thread.
+    pub server: Arc<EpollTcpServer<P, F>>,
+    thread: thread::JoinHandle<io::Result<()>>,
+}
+
+impl<P, F> RunningLoop<P, F>
+where
+    P: Protocol,
+    F: Fn() -> P + Send + Sync + 'static,
+{
+    /// Starts `serve_forever_with_poll_interval` on a new thread.
+    pub fn start(server: EpollTcpServer<P, F>, poll_interval: Duration) -> Self {
+        let server = Arc::new(server);
+        let looping = Arc::clone(&server);
+        let thread = thread::spawn(move || looping.serve_forever_with_poll_interval(poll_interval));
+        RunningLoop { server, thread }
+    }
+
+    /// Where the server listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.server.server_address().inet().expect("a TCP server")
+    }
+
+    /// Shuts the loop down and joins it (bounded); returns the server, not
+    /// yet closed.
+    pub fn stop(self) -> EpollTcpServer<P, F> {
+        let RunningLoop { server, thread } = self;
+        let stopping = Arc::clone(&server);
+        within(DEADLINE, move || {
+            stopping.shutdown();
+            thread.join().unwrap().unwrap();
+        });
+        Arc::try_unwrap(server)
+            .ok()
+            .expect("the loop thread has let go of the server")
+    }
+}
+
+/// Raises this process's descriptor limit to its hard limit (a test with
+/// thousands of connections needs two descriptors each, client and server).
+pub fn raise_fd_limit() -> u64 {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let (_, hard) = getrlimit(Resource::RLIMIT_NOFILE).expect("getrlimit");
+    setrlimit(Resource::RLIMIT_NOFILE, hard, hard).expect("setrlimit");
+    hard
 }

@@ -1,5 +1,7 @@
 //! The black-box cases of CPython's `test_socketserver.py`, against
-//! `echo-server`, for all 12 transport × model combinations: three clients
+//! `echo-server`, for all 18 transport × model combinations (4 transports
+//! × sequential, threading, forking, pool; the event loop on the 2 stream
+//! transports): three clients
 //! one after another each send `hello world\n` and must get it back. Then, as
 //! CPython checks after each run: the server stops cleanly (here on SIGTERM),
 //! a forking server leaves no child behind, and a Unix socket file is gone.
@@ -179,6 +181,52 @@ fn unix_datagram_threading() {
 #[test]
 fn unix_datagram_forking() {
     run("unix-dgram", "forking");
+}
+
+#[test]
+fn tcp_pool() {
+    run("tcp", "pool");
+}
+
+#[test]
+fn udp_pool() {
+    run("udp", "pool");
+}
+
+#[test]
+fn unix_stream_pool() {
+    run("unix", "pool");
+}
+
+#[test]
+fn unix_datagram_pool() {
+    run("unix-dgram", "pool");
+}
+
+#[test]
+fn tcp_poll() {
+    run("tcp", "poll");
+}
+
+#[test]
+fn unix_stream_poll() {
+    run("unix", "poll");
+}
+
+/// A datagram server is already one loop over one socket: `--model poll`
+/// says so and exits instead of pretending.
+#[test]
+fn poll_refuses_datagram_transports_with_a_reason() {
+    for transport in ["udp", "unix-dgram"] {
+        let output = std::process::Command::new(tests::bin_path("echo-server"))
+            .args(["--transport", transport, "--model", "poll", "0"])
+            .output()
+            .unwrap();
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("stream sockets"), "{stderr}");
+        assert!(output.stdout.is_empty(), "no Serving line");
+    }
 }
 
 /// Ctrl+C (SIGINT) stops a server as gracefully as SIGTERM does.

@@ -40,7 +40,7 @@ impl Client {
 }
 
 fn served_together(model: &str) {
-    let server = ServerProcess::start("echo-server", &["--model", model, "0"]);
+    let server = ServerProcess::start("echo-server", &["--model", model, "--workers", "8", "0"]);
     let mut clients: Vec<Client> = (0..CLIENTS).map(|_| Client::connect(&server)).collect();
     // Last connected first: with one request at a time this would wait
     // forever behind the seven silent clients.
@@ -58,6 +58,16 @@ fn threading_serves_eight_slow_clients_at_once() {
 #[test]
 fn forking_serves_eight_slow_clients_at_once() {
     served_together("forking");
+}
+
+#[test]
+fn an_event_loop_serves_eight_slow_clients_at_once() {
+    served_together("poll");
+}
+
+#[test]
+fn a_pool_of_eight_workers_serves_eight_slow_clients_at_once() {
+    served_together("pool");
 }
 
 #[test]

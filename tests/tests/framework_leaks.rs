@@ -1,5 +1,6 @@
-//! No descriptor leak: after 1,000 connections the server process has as
-//! many descriptors open as before them (counted in `/proc/<pid>/fd`).
+//! No descriptor leak: after 1,000 connections (5,000 for the event loop)
+//! the server process has as many descriptors open as before them (counted
+//! in `/proc/<pid>/fd`).
 
 use std::io::{BufRead, BufReader, Write};
 use std::time::Duration;
@@ -8,7 +9,6 @@ use tests::ServerProcess;
 use tests::in_process::{ask, connect};
 use tests::procfs::{children_of, fd_count, wait_until};
 
-const CONNECTIONS: usize = 1000;
 const DEADLINE: Duration = Duration::from_secs(10);
 
 fn echo_once(addr: &str, text: &str) {
@@ -16,7 +16,7 @@ fn echo_once(addr: &str, text: &str) {
     assert_eq!(ask(&mut stream, text), text);
 }
 
-fn no_leak_over_1000_connections(model: &str) {
+fn no_leak_over(connections: usize, model: &str) {
     let server = ServerProcess::start("echo-server", &["--model", model, "0"]);
     let pid = server.pid();
     // Counted before any connection: nothing is open but stdio, the
@@ -24,7 +24,7 @@ fn no_leak_over_1000_connections(model: &str) {
     let baseline = fd_count(pid);
     assert!(baseline >= 4, "stdio and the listening socket: {baseline}");
     let settled = |pid| wait_until(DEADLINE, || children_of(pid).is_empty());
-    for i in 0..CONNECTIONS {
+    for i in 0..connections {
         echo_once(&server.addr(), &format!("connection {i}\n"));
     }
     assert!(settled(pid), "children left: {:?}", children_of(pid));
@@ -32,24 +32,34 @@ fn no_leak_over_1000_connections(model: &str) {
     // the client has its answer: wait for the count to come back.
     assert!(
         wait_until(DEADLINE, || fd_count(pid) == baseline),
-        "{} descriptors open after {CONNECTIONS} connections, {baseline} before",
+        "{} descriptors open after {connections} connections, {baseline} before",
         fd_count(pid)
     );
 }
 
 #[test]
 fn threading_leaks_no_descriptor() {
-    no_leak_over_1000_connections("threading");
+    no_leak_over(1000, "threading");
 }
 
 #[test]
 fn forking_leaks_no_descriptor() {
-    no_leak_over_1000_connections("forking");
+    no_leak_over(1000, "forking");
 }
 
 #[test]
 fn sequential_leaks_no_descriptor() {
-    no_leak_over_1000_connections("sequential");
+    no_leak_over(1000, "sequential");
+}
+
+#[test]
+fn pool_leaks_no_descriptor() {
+    no_leak_over(1000, "pool");
+}
+
+#[test]
+fn the_event_loop_leaks_no_descriptor_over_5000_connections() {
+    no_leak_over(5000, "poll");
 }
 
 /// How many of the descriptor numbers below `limit` are in use: the limit
