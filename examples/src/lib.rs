@@ -15,4 +15,5 @@ pub mod lesson_kit;
 pub mod multiplex;
 pub mod own_handler;
 pub mod plain_echo;
+pub mod raw_epoll_echo;
 pub mod serving;
