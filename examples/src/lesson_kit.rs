@@ -130,7 +130,20 @@ impl Program {
     }
 
     /// Starts any command, labelling its output.
-    pub fn start_command(label: &str, mut command: Command) -> io::Result<Program> {
+    pub fn start_command(label: &str, command: Command) -> io::Result<Program> {
+        Self::start_with(label, command, true)
+    }
+
+    /// Starts a server program like [`Program::server`], but drops what it
+    /// says on stderr: for a load under which it reports hundreds of
+    /// refused clients, one `handle_error` report each.
+    pub fn quiet_server(label: &str, name: &str, args: &[&str]) -> io::Result<Program> {
+        let mut command = program_command(name);
+        command.args(args);
+        Self::started_server(Self::start_with(label, command, false)?, name)
+    }
+
+    fn start_with(label: &str, mut command: Command, stderr: bool) -> io::Result<Program> {
         use std::os::unix::process::CommandExt;
         // Its own process group, so the lesson can stop it and all its
         // children with one signal.
@@ -141,18 +154,19 @@ impl Program {
         let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stderr(if stderr { Stdio::piped() } else { Stdio::null() })
             .spawn()?;
         pids.push(child.id());
         drop(pids);
         let (tx, lines) = mpsc::channel();
         let stdout = child.stdout.take().expect("piped");
-        let stderr = child.stderr.take().expect("piped");
         let out_label = label.to_string();
         let tx_out = tx.clone();
         thread::spawn(move || forward(stdout, &out_label, tx_out));
-        let err_label = label.to_string();
-        thread::spawn(move || forward(stderr, &err_label, tx));
+        if let Some(stderr) = child.stderr.take() {
+            let err_label = label.to_string();
+            thread::spawn(move || forward(stderr, &err_label, tx));
+        }
         Ok(Program {
             child,
             label: label.to_string(),
@@ -163,7 +177,11 @@ impl Program {
 
     /// Starts a server program and waits (10 s at most) for its `Serving` line.
     pub fn server(label: &str, name: &str, args: &[&str]) -> io::Result<Program> {
-        let mut program = Program::start(label, name, args)?;
+        Self::started_server(Program::start(label, name, args)?, name)
+    }
+
+    /// Waits (10 s at most) for a started server's `Serving` line.
+    fn started_server(mut program: Program, name: &str) -> io::Result<Program> {
         let line = program
             .wait_for("Serving ", Duration::from_secs(10))
             .ok_or_else(|| io::Error::other(format!("{name} did not start within 10 s")))?;

@@ -297,7 +297,7 @@ fn lesson_15_prints_the_timing_table_beside_the_course() {
 #[test]
 fn lesson_16_compares_the_server_models() {
     let out = run("16");
-    for model in ["sequential", "threading", "forking", "epoll"] {
+    for model in ["sequential", "threading", "forking", "pool", "poll"] {
         capture(
             &out,
             &format!(
@@ -316,6 +316,25 @@ fn lesson_16_compares_the_server_models() {
     assert!(first >= 0.55, "the 4th client waited for 3 others: {first}");
     assert!(done >= 0.75, "four clients in turn: {done}");
     assert!(out.contains("Serving echo over TCP, forking on"));
+    // 1,000 idle clients: threads, children, memory, answers, per model.
+    let idle = |model: &str| -> Vec<usize> {
+        let row = capture(
+            &out,
+            &format!(r"(?m)^  {model}\s+(\d+)\s+(\d+)\s+\d+\.\d MiB\s+(\d+)/1000$"),
+        );
+        (1..=3).map(|i| row[i].parse().unwrap()).collect()
+    };
+    let [threads, children, answered] = idle("poll")[..] else { panic!() };
+    assert!(threads <= 3 && children == 0, "one loop thread (+ Ctrl+C's)");
+    assert_eq!(answered, 1000, "the event loop answers every idle client");
+    let [threads, _, answered] = idle("threading")[..] else { panic!() };
+    assert!(threads >= 1000, "a thread per client: {threads}");
+    assert_eq!(answered, 1000);
+    let [_, children, answered] = idle("forking")[..] else { panic!() };
+    assert_eq!((children, answered), (1000, 1000), "a child per client");
+    assert_eq!(idle("sequential")[2], 1, "one client at a time");
+    let pool = idle("pool");
+    assert!(pool[2] > 0 && pool[2] < 100, "only the workers' clients: {pool:?}");
 }
 
 /// Ctrl+C (SIGINT to the lesson's process group, as a terminal sends it)

@@ -1,7 +1,10 @@
-//! Lesson 16: server models (服务器模型) side by side — the loop server
-//! (循环服务器), the forking and threading servers (多进程/多线程并发) on the
-//! framework, and an IO-multiplexing server (IO并发), all under the same
-//! load: several slow clients at once.
+//! Lesson 16: server models (服务器模型) side by side, all on the framework —
+//! the loop server (循环服务器), the forking and threading servers
+//! (多进程/多线程并发), a bounded thread pool, and the event loop (IO并发,
+//! IO多路复用) — under the same load: several slow clients at once, then
+//! 1,000 idle clients (`l16_server_models/idle.rs`).
+
+pub mod idle;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
@@ -35,27 +38,23 @@ pub fn run() -> LessonResult {
         "thinks for {} ms while keeping the connection, sends a second line, and leaves.",
         THINK.as_millis()
     ));
-    let models: [(&'static str, &'static str, &[&str]); 4] = [
-        ("sequential", "echo-server", &["--model", "sequential", "0"]),
-        ("threading", "echo-server", &["--model", "threading", "0"]),
-        ("forking", "echo-server", &["--model", "forking", "0"]),
-        ("epoll", "mux-echo-server", &["--api", "epoll", "0"]),
-    ];
+    let models = ["sequential", "threading", "forking", "pool", "poll"];
     let mut outcomes = Vec::new();
-    for (model, program, args) in models {
+    for model in models {
         heading(&format!("The {model} server"));
-        let server = Program::server(model, program, args)?;
+        let server = Program::server(model, "echo-server", &["--model", model, "0"])?;
         outcomes.push(load(model, &server)?);
         server.interrupt();
     }
     table(&outcomes);
+    idle::run()?;
     read_next(
         "notes/16-server-models.md",
         &[
-            "framework/src/mixin/sequential.rs, threading.rs, forking.rs (the three models)",
-            "examples/src/serving.rs (--model chooses the mix-in)",
-            "examples/src/multiplex/epoll.rs (the IO-multiplexing server)",
-            "examples/src/bin/lesson/l16_server_models.rs (the load)",
+            "framework/src/mixin/sequential.rs, threading.rs, forking.rs, pool.rs (the mix-ins)",
+            "framework/src/event_loop/ (the event loop: reactor.rs is one turn of it)",
+            "examples/src/serving.rs (--model chooses the model)",
+            "examples/src/bin/lesson/l16_server_models.rs and l16_server_models/idle.rs (the loads)",
         ],
     );
     Ok(())
@@ -157,6 +156,7 @@ fn table(outcomes: &[Outcome]) {
     say("  total grows with every client. Simple and cheap: fine for short tasks (UDP).");
     say("threading / forking 多线程/多进程并发: a thread or process per client; slow clients");
     say("  overlap. Costs a thread (small) or a process (bigger, but isolated) each.");
-    say("epoll IO并发 (IO多路复用): one thread serves all, by readiness; cheapest for many");
+    say("pool 线程池: a fixed set of threads; fine while clients are fewer than workers.");
+    say("poll IO并发 (IO多路复用): one thread serves all, by readiness; cheapest for many");
     say("  idle connections, but one slow computation in the loop blocks everyone.");
 }
