@@ -110,6 +110,29 @@ in an Arc<Mutex<_>>) and calling the job. process_request only `send`s the job: 
 the queue is full, which stops the server accepting. server_close: drop the sender (take it out \
 of a Mutex<Option<_>>), so recv() fails and the workers end, then join them.",
     },
+    Exercise {
+        number: "10",
+        title: "a key-value store on the event loop",
+        file: "ex10_kv_store.rs",
+        lesson: "09 and 16 (notes/16-server-models.md)",
+        hint: "Turn the line into text (`String::from_utf8_lossy`) and trim \"\\r\\n\". \
+`splitn(3, ' ')` gives the command, the key and the rest (the value may hold spaces). Lock \
+`self.store` for one map operation (insert / get / remove), build the answer, and \
+`conn.write(format!(\"{answer}\\n\").as_bytes())`. Never wait in line_received: every \
+other client of the loop would wait too. Lines already hands you whole lines, however \
+the bytes arrived.",
+    },
+    Exercise {
+        number: "11",
+        title: "timeouts and limits on the event loop",
+        file: "ex11_idle_and_limits.rs",
+        lesson: "16 (notes/16-server-models.md)",
+        hint: "configure(): `server.set_idle_timeout(Some(IDLE))` and \
+`server.set_max_output(MAX_OUTPUT)`. protocol(): `Lines::with_max_line(Guarded, MAX_LINE)`. \
+timed_out(): `conn.write(b\"bye: idle for too long\\n\")`: the framework sends it and then \
+closes. line_too_long(): write \"ERROR line too long\\n\" and do NOT call conn.close(): Lines \
+skips the rest of that line by itself and hands you the next one.",
+    },
 ];
 
 /// Looks an exercise up by number; "1" and "01" both work.

@@ -14,7 +14,9 @@ use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use framework::{Address, MixIn, RequestHandler, Server, ServerHandle, Transport};
+use framework::{
+    Address, EpollTcpServer, MixIn, Protocol, RequestHandler, Server, ServerHandle, Transport,
+};
 
 use crate::catalogue::{self, Exercise};
 
@@ -169,6 +171,42 @@ impl Running {
 }
 
 impl Drop for Running {
+    fn drop(&mut self) {
+        self.handle.request_shutdown();
+    }
+}
+
+/// An event-loop server (`EpollTcpServer`) running `serve_forever` on a
+/// thread of the check; like [`Running`], dropping it asks the loop to stop.
+pub struct RunningLoop {
+    /// Where the server listens.
+    pub address: SocketAddr,
+    handle: ServerHandle,
+}
+
+impl RunningLoop {
+    /// Starts `server` on a thread.
+    pub fn start<P, F>(server: EpollTcpServer<P, F>) -> RunningLoop
+    where
+        P: Protocol,
+        F: Fn() -> P + Send + Sync + 'static,
+    {
+        let address = server
+            .server_address()
+            .inet()
+            .expect("checks run on 127.0.0.1");
+        let handle = server.handle();
+        thread::Builder::new()
+            .name("event loop".into())
+            .spawn(move || {
+                let _ = server.serve_forever();
+            })
+            .expect("a thread for the event loop");
+        RunningLoop { address, handle }
+    }
+}
+
+impl Drop for RunningLoop {
     fn drop(&mut self) {
         self.handle.request_shutdown();
     }

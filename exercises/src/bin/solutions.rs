@@ -20,6 +20,10 @@ mod ex07;
 mod ex08;
 #[path = "../../solutions/ex09_bounded_pool.rs"]
 mod ex09;
+#[path = "../../solutions/ex10_kv_store.rs"]
+mod ex10;
+#[path = "../../solutions/ex11_idle_and_limits.rs"]
+mod ex11;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -46,6 +50,15 @@ fn main() -> ExitCode {
         }
         "08" => checks::ex08::run(|| ex08::JsonHandler),
         "09" => checks::ex09::run(ex09::BoundedPool::new),
+        "10" => {
+            let store = ex10::Store::default();
+            checks::ex10::run(move || {
+                framework::Lines::new(ex10::KvProtocol {
+                    store: store.clone(),
+                })
+            })
+        }
+        "11" => checks::ex11::run(ex11::protocol, ex11::configure, ex11::IDLE, ex11::MAX_LINE),
         _ => {
             eprintln!(
                 "usage: solutions NN (01 to {:02})",
