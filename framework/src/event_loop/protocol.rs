@@ -42,9 +42,10 @@ pub trait Protocol: Send + 'static {
         Ok(())
     }
 
-    /// Everything queued has been sent, after the socket had been full
-    /// (the peer read slower than we wrote). The place to write the next
-    /// part of a large answer. Default: nothing.
+    /// Everything queued has been sent: the socket took it all. The place
+    /// to write the next part of a large answer (write a part; the next
+    /// call comes when it has gone), so that the queue stays short however
+    /// slowly the client reads. Default: nothing.
     fn writable(&mut self, _conn: &mut Conn<'_>) -> io::Result<()> {
         Ok(())
     }

@@ -277,7 +277,6 @@ impl<P: Protocol> Reactor<P> {
             eof: false,
             ending: Ending::No,
             reason: None,
-            blocked: false,
             dirty: false,
             interest: EpollFlags::EPOLLIN.bits(),
             last_active: now,
@@ -410,7 +409,8 @@ impl<P: Protocol> Reactor<P> {
             Ending::Now => return self.finish(cx, id),
             Ending::No | Ending::Graceful => {}
         }
-        if !state.output.is_empty() {
+        let had_output = !state.output.is_empty();
+        if had_output {
             match state.output.send(&state.socket) {
                 Ok(0) => {}
                 Ok(_) => state.last_active = Instant::now(),
@@ -430,8 +430,7 @@ impl<P: Protocol> Reactor<P> {
             if state.ending == Ending::Graceful {
                 return self.finish(cx, id);
             }
-            if state.blocked {
-                state.blocked = false;
+            if had_output {
                 call(
                     &mut self.table,
                     &mut self.protocols,
@@ -439,17 +438,14 @@ impl<P: Protocol> Reactor<P> {
                     id,
                     |p, c| p.writable(c),
                 );
-                // It may have written more, or closed: settled again below.
+                // It may have written more, or closed: settled again then.
                 if self.table.get(id).is_some_and(|s| s.dirty) {
                     return;
                 }
             }
-        } else {
-            state.blocked = true;
-            if state.ending == Ending::Graceful && !state.linger_armed {
-                state.linger_armed = true;
-                self.timers.add(Instant::now() + LINGER, id, Kind::Linger);
-            }
+        } else if state.ending == Ending::Graceful && !state.linger_armed {
+            state.linger_armed = true;
+            self.timers.add(Instant::now() + LINGER, id, Kind::Linger);
         }
         self.update_interest(id);
     }

@@ -64,8 +64,6 @@ pub(crate) struct State {
     pub(crate) ending: Ending,
     /// Why it ends, when something other than the protocol decided.
     pub(crate) reason: Option<super::CloseReason>,
-    /// The socket had been full: `writable` is due when the queue empties.
-    pub(crate) blocked: bool,
     /// Waiting in the table's `dirty` list.
     pub(crate) dirty: bool,
     /// The epoll flags registered now.
