@@ -154,7 +154,11 @@ impl Program {
         let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(if stderr { Stdio::piped() } else { Stdio::null() })
+            .stderr(if stderr {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .spawn()?;
         pids.push(child.id());
         drop(pids);

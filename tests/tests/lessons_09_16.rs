@@ -324,17 +324,29 @@ fn lesson_16_compares_the_server_models() {
         );
         (1..=3).map(|i| row[i].parse().unwrap()).collect()
     };
-    let [threads, children, answered] = idle("poll")[..] else { panic!() };
-    assert!(threads <= 3 && children == 0, "one loop thread (+ Ctrl+C's)");
+    let [threads, children, answered] = idle("poll")[..] else {
+        panic!()
+    };
+    assert!(
+        threads <= 3 && children == 0,
+        "one loop thread (+ Ctrl+C's)"
+    );
     assert_eq!(answered, 1000, "the event loop answers every idle client");
-    let [threads, _, answered] = idle("threading")[..] else { panic!() };
+    let [threads, _, answered] = idle("threading")[..] else {
+        panic!()
+    };
     assert!(threads >= 1000, "a thread per client: {threads}");
     assert_eq!(answered, 1000);
-    let [_, children, answered] = idle("forking")[..] else { panic!() };
+    let [_, children, answered] = idle("forking")[..] else {
+        panic!()
+    };
     assert_eq!((children, answered), (1000, 1000), "a child per client");
     assert_eq!(idle("sequential")[2], 1, "one client at a time");
     let pool = idle("pool");
-    assert!(pool[2] > 0 && pool[2] < 100, "only the workers' clients: {pool:?}");
+    assert!(
+        pool[2] > 0 && pool[2] < 100,
+        "only the workers' clients: {pool:?}"
+    );
 }
 
 /// Ctrl+C (SIGINT to the lesson's process group, as a terminal sends it)

@@ -35,7 +35,10 @@ pub fn run() -> LessonResult {
     let models: [(&'static str, &[&str]); 5] = [
         ("sequential", &["--model", "sequential", "0"]),
         ("threading", &["--model", "threading", "0"]),
-        ("forking", &["--model", "forking", "--max-children", "1000", "0"]),
+        (
+            "forking",
+            &["--model", "forking", "--max-children", "1000", "0"],
+        ),
         ("pool", &["--model", "pool", "0"]),
         ("poll", &["--model", "poll", "0"]),
     ];
