@@ -110,6 +110,19 @@ in an Arc<Mutex<_>>) and calling the job. process_request only `send`s the job: 
 the queue is full, which stops the server accepting. server_close: drop the sender (take it out \
 of a Mutex<Option<_>>), so recv() fails and the workers end, then join them.",
     },
+    Exercise {
+        number: "12",
+        title: "the select homework: sockets and terminal into a file",
+        file: "ex12_select_to_file.rs",
+        lesson: "09 (notes/09-io-multiplexing.md)",
+        hint: "Keep a Vec of clients, each with its address and a buffer. Each turn, build PollFds: the \
+listener, the terminal (`terminal.as_fd()`, only while it is open) and every client, all with \
+POLLIN; poll(&mut fds, PollTimeout::NONE). Copy the ready flags out before changing the Vec. \
+Terminal ready: `nix::unistd::read(terminal.as_fd(), &mut buf)` ONCE (not through Stdin's own \
+buffer, which poll cannot see); 0 means closed: stop watching it. Client ready: read once, append \
+to its buffer, write every complete line as `ADDR: line` (`writeln!(log, ...)` on a File is not \
+buffered, so it is in the file at once), drop the client on 0. Listener ready: accept.",
+    },
 ];
 
 /// Looks an exercise up by number; "1" and "01" both work.

@@ -20,6 +20,8 @@ mod ex07;
 mod ex08;
 #[path = "../../solutions/ex09_bounded_pool.rs"]
 mod ex09;
+#[path = "../../solutions/ex12_select_to_file.rs"]
+mod ex12;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -46,10 +48,13 @@ fn main() -> ExitCode {
         }
         "08" => checks::ex08::run(|| ex08::JsonHandler),
         "09" => checks::ex09::run(ex09::BoundedPool::new),
+        "12" => checks::ex12::run(ex12::serve),
         _ => {
             eprintln!(
-                "usage: solutions NN (01 to {:02})",
-                exercises::catalogue::EXERCISES.len()
+                "usage: solutions NN (01 to {})",
+                exercises::catalogue::EXERCISES
+                    .last()
+                    .map_or("01", |ex| ex.number)
             );
             ExitCode::from(2)
         }

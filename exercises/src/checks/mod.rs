@@ -11,3 +11,4 @@ pub mod ex06;
 pub mod ex07;
 pub mod ex08;
 pub mod ex09;
+pub mod ex12;
