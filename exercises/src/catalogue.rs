@@ -123,6 +123,17 @@ buffer, which poll cannot see); 0 means closed: stop watching it. Client ready: 
 to its buffer, write every complete line as `ADDR: line` (`writeln!(log, ...)` on a File is not \
 buffered, so it is in the file at once), drop the client on 0. Listener ready: accept.",
     },
+    Exercise {
+        number: "13",
+        title: "the driver and the conductor (司机和售票员)",
+        file: "ex13_driver_conductor.rs",
+        lesson: "13 (notes/13-signals.md)",
+        hint: "Match on what `signals().wait()?` returns: `match signals().wait()? { Signal::SIGINT => ..., _ => {} }`. \
+Send with `nix::sys::signal::kill(pid, Signal::SIGUSR1)?`. In the conductor, SIGUSR1 means the driver \
+says we have arrived: print, then `return Ok(())` (ride() then _exits the child). In the driver, \
+SIGCHLD means the conductor has exited: `nix::sys::wait::waitpid(conductor, None)?` collects its exit \
+status (without it, it stays a zombie, 僵尸进程), then print and return.",
+    },
 ];
 
 /// Looks an exercise up by number; "1" and "01" both work.

@@ -32,6 +32,7 @@ fn bin(name: &str) -> String {
         "ex08" => env!("CARGO_BIN_EXE_ex08"),
         "ex09" => env!("CARGO_BIN_EXE_ex09"),
         "ex12" => env!("CARGO_BIN_EXE_ex12"),
+        "ex13" => env!("CARGO_BIN_EXE_ex13"),
         "solutions" => env!("CARGO_BIN_EXE_solutions"),
         other => panic!("no check program {other}: add it to bin() in tests/dev_check.rs"),
     }

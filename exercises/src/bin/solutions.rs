@@ -22,6 +22,8 @@ mod ex08;
 mod ex09;
 #[path = "../../solutions/ex12_select_to_file.rs"]
 mod ex12;
+#[path = "../../solutions/ex13_driver_conductor.rs"]
+mod ex13;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
         "08" => checks::ex08::run(|| ex08::JsonHandler),
         "09" => checks::ex09::run(ex09::BoundedPool::new),
         "12" => checks::ex12::run(ex12::serve),
+        "13" => checks::ex13::run(ex13::ride),
         _ => {
             eprintln!(
                 "usage: solutions NN (01 to {})",

@@ -12,3 +12,4 @@ pub mod ex07;
 pub mod ex08;
 pub mod ex09;
 pub mod ex12;
+pub mod ex13;
