@@ -57,7 +57,10 @@ fn conductor(driver: Pid) -> io::Result<()> {
 
 /// The driver, in the parent process. Returns when the conductor got off.
 fn driver(conductor: Pid) -> io::Result<()> {
-    println!("driver {} and conductor {conductor} are on the bus", getpid());
+    println!(
+        "driver {} and conductor {conductor} are on the bus",
+        getpid()
+    );
     loop {
         match signals().wait()? {
             Signal::SIGUSR1 => println!("老司机开车了"),

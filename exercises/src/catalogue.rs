@@ -134,6 +134,17 @@ says we have arrived: print, then `return Ok(())` (ride() then _exits the child)
 SIGCHLD means the conductor has exited: `nix::sys::wait::waitpid(conductor, None)?` collects its exit \
 status (without it, it stays a zombie, 僵尸进程), then print and return.",
     },
+    Exercise {
+        number: "14",
+        title: "the chat room's join and leave notices",
+        file: "ex14_chat_join_leave.rs",
+        lesson: "18 (notes/18-chat-room.md)",
+        hint: "join(): inside a block, lock the members; if another ADDRESS has that name (`members.iter().any(|(a, n)| n == name && *a != req.client_address)`), \
+write the ERR reply into req.wfile and return; else insert. Close the block (the lock is released), \
+reply OK and `self.broadcast(req, &req.client_address, &format!(\"* {name} has joined the chat\"))`. \
+leave(): `remove(&req.client_address)` gives the name the member joined with (None if it never joined); \
+broadcast the notice AFTER removing, so the one leaving does not get it.",
+    },
 ];
 
 /// Looks an exercise up by number; "1" and "01" both work.

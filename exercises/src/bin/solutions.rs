@@ -24,6 +24,8 @@ mod ex09;
 mod ex12;
 #[path = "../../solutions/ex13_driver_conductor.rs"]
 mod ex13;
+#[path = "../../solutions/ex14_chat_join_leave.rs"]
+mod ex14;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -52,6 +54,12 @@ fn main() -> ExitCode {
         "09" => checks::ex09::run(ex09::BoundedPool::new),
         "12" => checks::ex12::run(ex12::serve),
         "13" => checks::ex13::run(ex13::ride),
+        "14" => {
+            let members = ex14::Members::default();
+            checks::ex14::run(move || ex14::ChatRoom {
+                members: Arc::clone(&members),
+            })
+        }
         _ => {
             eprintln!(
                 "usage: solutions NN (01 to {})",

@@ -125,7 +125,9 @@ pub fn run(serve: fn(TcpListener, Stdin, File) -> io::Result<()>) -> ExitCode {
             expect_in_file(&path, &format!("{me}: three"))?;
             let text = std::fs::read_to_string(&path).unwrap_or_default();
             if text.lines().any(|l| l == format!("{me}: thr")) {
-                return Err("the unfinished line \"thr\" was written before its end arrived".into());
+                return Err(
+                    "the unfinished line \"thr\" was written before its end arrived".into(),
+                );
             }
             Ok(())
         },

@@ -34,9 +34,12 @@ fn press(signal: Signal, pids: (u32, u32)) -> StepResult {
 
 /// Waits for a line of the ride's output.
 fn expect_line(ride: &ServeChild, want: &str, after: &str) -> StepResult {
-    ride.wait_for(want, LINE_DEADLINE)
-        .map(drop)
-        .ok_or_else(|| format!("no line {want:?} within {} s of {after}", LINE_DEADLINE.as_secs()))
+    ride.wait_for(want, LINE_DEADLINE).map(drop).ok_or_else(|| {
+        format!(
+            "no line {want:?} within {} s of {after}",
+            LINE_DEADLINE.as_secs()
+        )
+    })
 }
 
 /// Whether the process is still there (running, or sleeping in wait()).
@@ -65,7 +68,8 @@ pub fn run(ride: fn() -> io::Result<()>) -> ExitCode {
             let line = bus
                 .wait_for("driver", Duration::from_secs(10))
                 .ok_or("no line \"driver D and conductor C are on the bus\" within 10 s")?;
-            let pids = parse_pids(&line).ok_or_else(|| format!("cannot read the pids in {line:?}"))?;
+            let pids =
+                parse_pids(&line).ok_or_else(|| format!("cannot read the pids in {line:?}"))?;
             expect_eq("the driver's pid", bus.pid(), pids.0)?;
             expect_eq(
                 "the conductor's parent",
@@ -118,7 +122,9 @@ pub fn run(ride: fn() -> io::Result<()>) -> ExitCode {
                 .wait_exit(LINE_DEADLINE)
                 .ok_or("the driver did not exit after 司机下车")?;
             if kit::proc_status(pids.1, "State").is_some() {
-                return Err("the conductor was left a zombie: the driver never waited for it".into());
+                return Err(
+                    "the conductor was left a zombie: the driver never waited for it".into(),
+                );
             }
             expect_eq("the driver's exit code", Some(0), status.code())
         },

@@ -13,3 +13,4 @@ pub mod ex08;
 pub mod ex09;
 pub mod ex12;
 pub mod ex13;
+pub mod ex14;
