@@ -145,6 +145,17 @@ reply OK and `self.broadcast(req, &req.client_address, &format!(\"* {name} has j
 leave(): `remove(&req.client_address)` gives the name the member joined with (None if it never joined); \
 broadcast the notice AFTER removing, so the one leaving does not get it.",
     },
+    Exercise {
+        number: "15",
+        title: "httpserver v2: the files of a directory",
+        file: "ex15_http_static.rs",
+        lesson: "19 (notes/19-http-server.md)",
+        hint: "Not GET: 405 with `headers: vec![(\"Allow\", \"GET\".to_string())]`. Otherwise strip the leading '/', \
+use \"index.html\" when nothing is left, and refuse any path whose `Path::new(rel).components()` are \
+not all `Component::Normal` (that catches \"..\"): 404. Then `std::fs::read(self.root.join(rel))`: \
+Ok(bytes) is a 200 with the type from the extension (html: text/html, css: text/css, txt: \
+text/plain, else application/octet-stream); any error (missing, a directory) is a 404 with a short page.",
+    },
 ];
 
 /// Looks an exercise up by number; "1" and "01" both work.

@@ -34,6 +34,7 @@ fn bin(name: &str) -> String {
         "ex12" => env!("CARGO_BIN_EXE_ex12"),
         "ex13" => env!("CARGO_BIN_EXE_ex13"),
         "ex14" => env!("CARGO_BIN_EXE_ex14"),
+        "ex15" => env!("CARGO_BIN_EXE_ex15"),
         "solutions" => env!("CARGO_BIN_EXE_solutions"),
         other => panic!("no check program {other}: add it to bin() in tests/dev_check.rs"),
     }

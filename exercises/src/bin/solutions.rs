@@ -26,6 +26,8 @@ mod ex12;
 mod ex13;
 #[path = "../../solutions/ex14_chat_join_leave.rs"]
 mod ex14;
+#[path = "../../solutions/ex15_http_static.rs"]
+mod ex15;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -60,6 +62,7 @@ fn main() -> ExitCode {
                 members: Arc::clone(&members),
             })
         }
+        "15" => checks::ex15::run(|root| ex15::StaticFiles { root }),
         _ => {
             eprintln!(
                 "usage: solutions NN (01 to {})",

@@ -14,3 +14,4 @@ pub mod ex09;
 pub mod ex12;
 pub mod ex13;
 pub mod ex14;
+pub mod ex15;
