@@ -156,6 +156,17 @@ not all `Component::Normal` (that catches \"..\"): 404. Then `std::fs::read(self
 Ok(bytes) is a 200 with the type from the extension (html: text/html, css: text/css, txt: \
 text/plain, else application/octet-stream); any error (missing, a directory) is a 404 with a short page.",
     },
+    Exercise {
+        number: "16",
+        title: "the file server's get and put",
+        file: "ex16_ftp_get_put.rs",
+        lesson: "17 (notes/17-ftp-server.md)",
+        hint: "get: `File::open(self.library.join(name))`; ErrorKind::NotFound is \"no such file\\n\"; then \
+`file.metadata()?`: not `is_file()` is \"not a regular file\\n\"; else `write!(req.wfile, \"OK {}\\n\", len)` \
+and `io::copy(&mut file, &mut req.wfile)`. put: `fs::symlink_metadata(&target).is_ok()` means it exists. \
+Create `.NAME.part`, write \"OK\\n\", `io::copy(&mut (&mut req.rfile).take(size), &mut part_file)`; if fewer \
+than `size` bytes came, `fs::remove_file` the part and return; else `fs::rename(part, target)` and \"OK\\n\".",
+    },
 ];
 
 /// Looks an exercise up by number; "1" and "01" both work.

@@ -247,6 +247,20 @@ impl Client {
         }
     }
 
+    /// Reads exactly `n` bytes (a body announced by a size).
+    pub fn bytes(&mut self, n: usize) -> Result<Vec<u8>, String> {
+        let mut body = vec![0u8; n];
+        match self.reader.read_exact(&mut body) {
+            Ok(()) => Ok(body),
+            Err(err) if is_timeout(&err) => Err(format!(
+                "{} waited {} s for the {n} bytes announced",
+                self.name,
+                REPLY_DEADLINE.as_secs()
+            )),
+            Err(err) => Err(format!("{} expected {n} bytes: {err}", self.name)),
+        }
+    }
+
     /// Reads until the server closes the connection.
     pub fn read_to_end(&mut self) -> Result<Vec<u8>, String> {
         let mut all = Vec::new();

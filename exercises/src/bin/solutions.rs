@@ -28,6 +28,8 @@ mod ex13;
 mod ex14;
 #[path = "../../solutions/ex15_http_static.rs"]
 mod ex15;
+#[path = "../../solutions/ex16_ftp_get_put.rs"]
+mod ex16;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -63,6 +65,7 @@ fn main() -> ExitCode {
             })
         }
         "15" => checks::ex15::run(|root| ex15::StaticFiles { root }),
+        "16" => checks::ex16::run(|library| ex16::FileServer { library }),
         _ => {
             eprintln!(
                 "usage: solutions NN (01 to {})",
