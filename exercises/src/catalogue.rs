@@ -167,6 +167,17 @@ and `io::copy(&mut file, &mut req.wfile)`. put: `fs::symlink_metadata(&target).i
 Create `.NAME.part`, write \"OK\\n\", `io::copy(&mut (&mut req.rfile).take(size), &mut part_file)`; if fewer \
 than `size` bytes came, `fs::remove_file` the part and return; else `fs::rename(part, target)` and \"OK\\n\".",
     },
+    Exercise {
+        number: "17",
+        title: "a process pool (进程池)",
+        file: "ex17_process_pool.rs",
+        lesson: "12 (notes/12-pools-and-ipc.md)",
+        hint: "map(): `let n = self.workers.len();` then for `(i, &job)` in `jobs.iter().enumerate()`: \
+`send_job(&mut self.workers[i % n].jobs, i, job)?`. Then `let mut results = vec![None; jobs.len()];` \
+and jobs.len() times `let done = read_done(&mut self.results)?; results[done.index as usize] = Some((done.result, done.pid));` \
+(results arrive in any order: the index puts them back). close(): collect the pids, `drop(self.workers)` \
+(closes the job pipes: each worker reads end-of-file and exits), then `nix::sys::wait::waitpid(pid, None)?` for each.",
+    },
 ];
 
 /// Looks an exercise up by number; "1" and "01" both work.

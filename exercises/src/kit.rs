@@ -337,6 +337,12 @@ impl ServeChild {
         ServeChild::launch(false)
     }
 
+    /// Starts the learner's program (not a server) with a pipe as its
+    /// standard input, for the check to type commands into.
+    pub fn start_program_with_terminal() -> Result<ServeChild, String> {
+        ServeChild::launch(true)
+    }
+
     /// Waits for the first line and reads the port out of it.
     fn read_port(mut self) -> Result<ServeChild, String> {
         let first = self

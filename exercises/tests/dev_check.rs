@@ -36,6 +36,7 @@ fn bin(name: &str) -> String {
         "ex14" => env!("CARGO_BIN_EXE_ex14"),
         "ex15" => env!("CARGO_BIN_EXE_ex15"),
         "ex16" => env!("CARGO_BIN_EXE_ex16"),
+        "ex17" => env!("CARGO_BIN_EXE_ex17"),
         "solutions" => env!("CARGO_BIN_EXE_solutions"),
         other => panic!("no check program {other}: add it to bin() in tests/dev_check.rs"),
     }

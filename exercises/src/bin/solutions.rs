@@ -30,6 +30,8 @@ mod ex14;
 mod ex15;
 #[path = "../../solutions/ex16_ftp_get_put.rs"]
 mod ex16;
+#[path = "../../solutions/ex17_process_pool.rs"]
+mod ex17;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -66,6 +68,12 @@ fn main() -> ExitCode {
         }
         "15" => checks::ex15::run(|root| ex15::StaticFiles { root }),
         "16" => checks::ex16::run(|library| ex16::FileServer { library }),
+        "17" => checks::ex17::run(checks::ex17::PoolCalls {
+            new: ex17::Pool::new,
+            pids: ex17::Pool::pids,
+            map: ex17::Pool::map,
+            close: ex17::Pool::close,
+        }),
         _ => {
             eprintln!(
                 "usage: solutions NN (01 to {})",

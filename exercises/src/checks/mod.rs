@@ -16,3 +16,4 @@ pub mod ex13;
 pub mod ex14;
 pub mod ex15;
 pub mod ex16;
+pub mod ex17;
