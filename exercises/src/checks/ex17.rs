@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use crate::kit::{self, Checker, ServeChild, StepResult, expect_eq};
 
+/// Results of a map: each job's result and the pid of the worker that computed it.
+pub type Results = Vec<(u64, u32)>;
+
 /// The pool's functions, as the learner's file (or the solution) has them.
 pub struct PoolCalls<P> {
     /// `Pool::new(size)`.
@@ -14,7 +17,7 @@ pub struct PoolCalls<P> {
     /// `Pool::pids(&pool)`.
     pub pids: fn(&P) -> Vec<u32>,
     /// `Pool::map(&mut pool, jobs)`.
-    pub map: fn(&mut P, &[u64]) -> io::Result<Vec<(u64, u32)>>,
+    pub map: fn(&mut P, &[u64]) -> io::Result<Results>,
     /// `Pool::close(pool)`.
     pub close: fn(P) -> io::Result<()>,
 }
@@ -66,7 +69,7 @@ fn parse_results(line: &str) -> Result<Vec<(u64, u32)>, String> {
     let rest = line.trim_start_matches("results: ");
     rest.split_whitespace()
         .map(|item| {
-            let (r, pid) = item.split_once('@').ok_or_else(|| format!("{rest}"))?;
+            let (r, pid) = item.split_once('@').ok_or_else(|| rest.to_string())?;
             Ok((
                 r.parse().map_err(|_| rest.to_string())?,
                 pid.parse().map_err(|_| rest.to_string())?,
