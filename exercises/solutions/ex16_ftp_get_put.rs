@@ -27,7 +27,7 @@ impl FileServer {
         if !metadata.is_file() {
             return req.wfile.write_all(b"not a regular file\n");
         }
-        write!(req.wfile, "OK {}\n", metadata.len())?;
+        writeln!(req.wfile, "OK {}", metadata.len())?;
         // take(): never more than announced, even if the file grew meanwhile.
         let sent = io::copy(&mut (&mut file).take(metadata.len()), &mut req.wfile)?;
         if sent < metadata.len() {

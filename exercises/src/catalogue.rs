@@ -162,7 +162,7 @@ text/plain, else application/octet-stream); any error (missing, a directory) is 
         file: "ex16_ftp_get_put.rs",
         lesson: "17 (notes/17-ftp-server.md)",
         hint: "get: `File::open(self.library.join(name))`; ErrorKind::NotFound is \"no such file\\n\"; then \
-`file.metadata()?`: not `is_file()` is \"not a regular file\\n\"; else `write!(req.wfile, \"OK {}\\n\", len)` \
+`file.metadata()?`: not `is_file()` is \"not a regular file\\n\"; else `writeln!(req.wfile, \"OK {}\", len)` \
 and `io::copy(&mut file, &mut req.wfile)`. put: `fs::symlink_metadata(&target).is_ok()` means it exists. \
 Create `.NAME.part`, write \"OK\\n\", `io::copy(&mut (&mut req.rfile).take(size), &mut part_file)`; if fewer \
 than `size` bytes came, `fs::remove_file` the part and return; else `fs::rename(part, target)` and \"OK\\n\".",
