@@ -16,3 +16,4 @@
 pub mod catalogue;
 pub mod checks;
 pub mod kit;
+pub mod progress;
