@@ -188,6 +188,16 @@ fn watch_mode_rechecks_on_save_moves_on_and_remembers() {
     );
     assert!(state("01").contains("not yet"), "{text}");
     assert!(text.contains("1 of "), "{text}");
+    // --check runs the checks again and corrects a wrong record.
+    std::fs::write(copy.join("progress"), "01\n").expect("a wrong record");
+    let mut recheck = Command::new(env!("CARGO_BIN_EXE_exercise"));
+    recheck.args(["list", "--check"]);
+    copy_env(&mut recheck, &copy);
+    let output = recheck.output().expect("the check of all runs");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let progress = std::fs::read_to_string(copy.join("progress")).expect("a progress file");
+    let done: Vec<&str> = progress.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(done, ["06"], "{progress}\n{text}");
     // The learner's own files were never touched: the copy was.
     assert!(
         std::fs::read_to_string(crate_dir.join("src/ex06_allow_list.rs"))

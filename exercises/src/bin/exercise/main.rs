@@ -23,7 +23,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::thread;
 
 use exercises::catalogue::{EXERCISES, Exercise, find};
-use exercises::progress::{Progress, progress_path};
+use exercises::progress::{Progress, exercise_path, progress_path};
 
 /// How the check of one exercise ended.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -91,9 +91,15 @@ fn list(recheck: bool) -> ExitCode {
     let mut not_compiling = Vec::new();
     if recheck {
         println!("Checking every exercise again ...");
-        let built: Vec<bool> = EXERCISES.iter().map(|ex| build(ex, true)).collect();
-        let runs: Vec<_> = EXERCISES
+        // Those whose file is there (a copy in EXERCISES_DIR may hold a few).
+        let present: Vec<&'static Exercise> = EXERCISES
             .iter()
+            .filter(|ex| exercise_path(ex).exists())
+            .collect();
+        let built: Vec<bool> = present.iter().map(|ex| build(ex, true)).collect();
+        let runs: Vec<_> = present
+            .iter()
+            .copied()
             .zip(built)
             .map(|(ex, built)| {
                 thread::spawn(move || match built {
@@ -102,7 +108,7 @@ fn list(recheck: bool) -> ExitCode {
                 })
             })
             .collect();
-        for (ex, run) in EXERCISES.iter().zip(runs) {
+        for (ex, run) in present.into_iter().zip(runs) {
             let outcome = run.join().unwrap_or(Outcome::NotYet);
             if outcome == Outcome::DoesNotCompile {
                 not_compiling.push(ex.number);
