@@ -21,10 +21,15 @@ lessons:
 exercise NN:
     cargo exercise {{NN}}
 
-# List the exercises with their state (done / not yet).
+# List the exercises with their state (done / not yet); `just exercises --check` checks them all again.
 [group('course')]
-exercises:
-    cargo exercises
+exercises *ARGS:
+    cargo exercises {{ARGS}}
+
+# Watch mode: check the first unfinished exercise on every save (keys n/h/l/q).
+[group('course')]
+watch:
+    cargo watch-exercises
 
 # Print the hint of exercise NN.
 [group('course')]

@@ -133,6 +133,74 @@ timed_out(): `conn.write(b\"bye: idle for too long\\n\")`: the framework sends i
 closes. line_too_long(): write \"ERROR line too long\\n\" and do NOT call conn.close(): Lines \
 skips the rest of that line by itself and hands you the next one.",
     },
+    Exercise {
+        number: "12",
+        title: "the select homework: sockets and terminal into a file",
+        file: "ex12_select_to_file.rs",
+        lesson: "09 (notes/09-io-multiplexing.md)",
+        hint: "Keep a Vec of clients, each with its address and a buffer. Each turn, build PollFds: the \
+listener, the terminal (`terminal.as_fd()`, only while it is open) and every client, all with \
+POLLIN; poll(&mut fds, PollTimeout::NONE). Copy the ready flags out before changing the Vec. \
+Terminal ready: `nix::unistd::read(terminal.as_fd(), &mut buf)` ONCE (not through Stdin's own \
+buffer, which poll cannot see); 0 means closed: stop watching it. Client ready: read once, append \
+to its buffer, write every complete line as `ADDR: line` (`writeln!(log, ...)` on a File is not \
+buffered, so it is in the file at once), drop the client on 0. Listener ready: accept.",
+    },
+    Exercise {
+        number: "13",
+        title: "the driver and the conductor (司机和售票员)",
+        file: "ex13_driver_conductor.rs",
+        lesson: "13 (notes/13-signals.md)",
+        hint: "Match on what `signals().wait()?` returns: `match signals().wait()? { Signal::SIGINT => ..., _ => {} }`. \
+Send with `nix::sys::signal::kill(pid, Signal::SIGUSR1)?`. In the conductor, SIGUSR1 means the driver \
+says we have arrived: print, then `return Ok(())` (ride() then _exits the child). In the driver, \
+SIGCHLD means the conductor has exited: `nix::sys::wait::waitpid(conductor, None)?` collects its exit \
+status (without it, it stays a zombie, 僵尸进程), then print and return.",
+    },
+    Exercise {
+        number: "14",
+        title: "the chat room's join and leave notices",
+        file: "ex14_chat_join_leave.rs",
+        lesson: "18 (notes/18-chat-room.md)",
+        hint: "join(): inside a block, lock the members; if another ADDRESS has that name (`members.iter().any(|(a, n)| n == name && *a != req.client_address)`), \
+write the ERR reply into req.wfile and return; else insert. Close the block (the lock is released), \
+reply OK and `self.broadcast(req, &req.client_address, &format!(\"* {name} has joined the chat\"))`. \
+leave(): `remove(&req.client_address)` gives the name the member joined with (None if it never joined); \
+broadcast the notice AFTER removing, so the one leaving does not get it.",
+    },
+    Exercise {
+        number: "15",
+        title: "httpserver v2: the files of a directory",
+        file: "ex15_http_static.rs",
+        lesson: "19 (notes/19-http-server.md)",
+        hint: "Not GET: 405 with `headers: vec![(\"Allow\", \"GET\".to_string())]`. Otherwise strip the leading '/', \
+use \"index.html\" when nothing is left, and refuse any path whose `Path::new(rel).components()` are \
+not all `Component::Normal` (that catches \"..\"): 404. Then `std::fs::read(self.root.join(rel))`: \
+Ok(bytes) is a 200 with the type from the extension (html: text/html, css: text/css, txt: \
+text/plain, else application/octet-stream); any error (missing, a directory) is a 404 with a short page.",
+    },
+    Exercise {
+        number: "16",
+        title: "the file server's get and put",
+        file: "ex16_ftp_get_put.rs",
+        lesson: "17 (notes/17-ftp-server.md)",
+        hint: "get: `File::open(self.library.join(name))`; ErrorKind::NotFound is \"no such file\\n\"; then \
+`file.metadata()?`: not `is_file()` is \"not a regular file\\n\"; else `writeln!(req.wfile, \"OK {}\", len)` \
+and `io::copy(&mut file, &mut req.wfile)`. put: `fs::symlink_metadata(&target).is_ok()` means it exists. \
+Create `.NAME.part`, write \"OK\\n\", `io::copy(&mut (&mut req.rfile).take(size), &mut part_file)`; if fewer \
+than `size` bytes came, `fs::remove_file` the part and return; else `fs::rename(part, target)` and \"OK\\n\".",
+    },
+    Exercise {
+        number: "17",
+        title: "a process pool (进程池)",
+        file: "ex17_process_pool.rs",
+        lesson: "12 (notes/12-pools-and-ipc.md)",
+        hint: "map(): `let n = self.workers.len();` then for `(i, &job)` in `jobs.iter().enumerate()`: \
+`send_job(&mut self.workers[i % n].jobs, i, job)?`. Then `let mut results = vec![None; jobs.len()];` \
+and jobs.len() times `let done = read_done(&mut self.results)?; results[done.index as usize] = Some((done.result, done.pid));` \
+(results arrive in any order: the index puts them back). close(): collect the pids, `drop(self.workers)` \
+(closes the job pipes: each worker reads end-of-file and exits), then `nix::sys::wait::waitpid(pid, None)?` for each.",
+    },
 ];
 
 /// Looks an exercise up by number; "1" and "01" both work.

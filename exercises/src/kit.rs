@@ -9,7 +9,7 @@
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::panic::{self, AssertUnwindSafe};
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Child, ChildStdin, Command, ExitCode, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -239,6 +239,11 @@ impl Client {
         })
     }
 
+    /// This client's own address (what the server sees as its peer).
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.reader.get_ref().local_addr().ok()
+    }
+
     /// Sends bytes (all of them).
     pub fn send(&mut self, bytes: impl AsRef<[u8]>) -> StepResult {
         let name = &self.name;
@@ -277,6 +282,20 @@ impl Client {
                 }
             )),
             Err(err) => Err(format!("{} could not read: {err}", self.name)),
+        }
+    }
+
+    /// Reads exactly `n` bytes (a body announced by a size).
+    pub fn bytes(&mut self, n: usize) -> Result<Vec<u8>, String> {
+        let mut body = vec![0u8; n];
+        match self.reader.read_exact(&mut body) {
+            Ok(()) => Ok(body),
+            Err(err) if is_timeout(&err) => Err(format!(
+                "{} waited {} s for the {n} bytes announced",
+                self.name,
+                REPLY_DEADLINE.as_secs()
+            )),
+            Err(err) => Err(format!("{} expected {n} bytes: {err}", self.name)),
         }
     }
 
@@ -333,11 +352,51 @@ pub struct ServeChild {
     /// The port from its `Serving ... port N` line.
     pub port: u16,
     lines: Receiver<String>,
+    /// The server's standard input, when the check types into it.
+    stdin: Option<ChildStdin>,
 }
 
 impl ServeChild {
     /// Starts the server and waits for its `Serving` line.
     pub fn start() -> Result<ServeChild, String> {
+        ServeChild::launch(false)?.read_port()
+    }
+
+    /// Starts the server with a pipe as its standard input (its "terminal":
+    /// the check types lines with [`ServeChild::type_line`]) and waits for
+    /// its `Serving` line.
+    pub fn start_with_terminal() -> Result<ServeChild, String> {
+        ServeChild::launch(true)?.read_port()
+    }
+
+    /// Starts the learner's program as a process of its own, for programs
+    /// that are not servers (no `Serving` line is awaited; `port` stays 0).
+    pub fn start_program() -> Result<ServeChild, String> {
+        ServeChild::launch(false)
+    }
+
+    /// Starts the learner's program (not a server) with a pipe as its
+    /// standard input, for the check to type commands into.
+    pub fn start_program_with_terminal() -> Result<ServeChild, String> {
+        ServeChild::launch(true)
+    }
+
+    /// Waits for the first line and reads the port out of it.
+    fn read_port(mut self) -> Result<ServeChild, String> {
+        let first = self
+            .wait_for("", Duration::from_secs(10))
+            .ok_or("your server printed nothing within 10 s (it should announce itself with kit::announce)")?;
+        self.port = first
+            .split(" port ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|port| port.parse().ok())
+            .ok_or_else(|| format!("the first line has no port: {first:?}"))?;
+        Ok(self)
+    }
+
+    /// Starts this program again with [`SERVE_ARG`], its output piped to us.
+    fn launch(terminal: bool) -> Result<ServeChild, String> {
         use std::os::unix::process::CommandExt;
         // Children that the server forked and leaves behind when it is
         // killed become OUR children (not init's), so Drop can reap them.
@@ -348,7 +407,11 @@ impl ServeChild {
         command
             .args(std::env::args_os().skip(1))
             .arg(SERVE_ARG)
-            .stdin(Stdio::null())
+            .stdin(if terminal {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         // SAFETY: prctl is async-signal-safe and touches no memory of ours;
@@ -375,21 +438,44 @@ impl ServeChild {
                 }
             }
         });
-        let mut server = ServeChild {
+        let stdin = child.stdin.take();
+        Ok(ServeChild {
             child,
             port: 0,
             lines,
-        };
-        let first = server
-            .wait_for("", Duration::from_secs(10))
-            .ok_or("your server printed nothing within 10 s (it should announce itself with kit::announce)")?;
-        server.port = first
-            .split(" port ")
-            .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
-            .and_then(|port| port.parse().ok())
-            .ok_or_else(|| format!("the first line has no port: {first:?}"))?;
-        Ok(server)
+            stdin,
+        })
+    }
+
+    /// Types one line into the server's standard input (its "terminal").
+    pub fn type_line(&mut self, line: &str) -> StepResult {
+        let stdin = self
+            .stdin
+            .as_mut()
+            .ok_or("the terminal of your server is closed")?;
+        stdin
+            .write_all(format!("{line}\n").as_bytes())
+            .and_then(|()| stdin.flush())
+            .map_err(|err| format!("could not type into your server's terminal: {err}"))
+    }
+
+    /// Closes the server's standard input: it reads end-of-file (Ctrl+D).
+    pub fn close_terminal(&mut self) {
+        self.stdin = None;
+    }
+
+    /// Waits up to `deadline` for the process to exit, and reaps it.
+    pub fn wait_exit(&mut self, deadline: Duration) -> Option<ExitStatus> {
+        let end = Instant::now() + deadline;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if Instant::now() >= end {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
     }
 
     /// `127.0.0.1:<port>`.

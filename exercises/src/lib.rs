@@ -4,8 +4,10 @@
 //! with a `TODO`. `cargo exercise 01` (or `just exercise 01`) builds that file
 //! into its check program (`src/bin/ex01.rs`), which runs the learner's code
 //! on a real server on `127.0.0.1:0`, talks to it as a client and says which
-//! steps still fail. `cargo exercises` lists them all as done / not yet,
-//! `cargo hint 01` prints a hint. Reference solutions are in
+//! steps still fail. `cargo watch-exercises` does that for the first
+//! unfinished exercise each time its file is saved, then moves on (keys
+//! n/h/l/q). `cargo exercises` lists them all as done / not yet, from the
+//! progress file (`progress`), and `cargo hint 01` prints a hint. Reference solutions are in
 //! `exercises/solutions/`, built into the `solutions` program, and a test
 //! (`tests/dev_check.rs`) proves that every shipped exercise fails its check
 //! and every solution passes it.
@@ -16,3 +18,4 @@
 pub mod catalogue;
 pub mod checks;
 pub mod kit;
+pub mod progress;

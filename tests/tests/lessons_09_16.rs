@@ -120,6 +120,12 @@ fn lesson_11_shows_a_zombie_reaped_and_an_orphan_adopted() {
     );
     assert_eq!(fork[1], fork[2]);
     assert!(out.contains("my value is still 1"));
+    // Priority: the child's nice value read back from /proc, with ps's N.
+    let nice = capture(&out, r"child (\d+): nice 10, STAT [RS]N");
+    assert!(
+        out.contains(&format!("waitpid({}) -> Exited", &nice[1])),
+        "{out}"
+    );
     // The zombie: state Z in the process table, then reaped and gone.
     let zombie = capture(&out, r"zombie: pid (\d+) state Z");
     let pid = &zombie[1];

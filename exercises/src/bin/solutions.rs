@@ -24,6 +24,18 @@ mod ex09;
 mod ex10;
 #[path = "../../solutions/ex11_idle_and_limits.rs"]
 mod ex11;
+#[path = "../../solutions/ex12_select_to_file.rs"]
+mod ex12;
+#[path = "../../solutions/ex13_driver_conductor.rs"]
+mod ex13;
+#[path = "../../solutions/ex14_chat_join_leave.rs"]
+mod ex14;
+#[path = "../../solutions/ex15_http_static.rs"]
+mod ex15;
+#[path = "../../solutions/ex16_ftp_get_put.rs"]
+mod ex16;
+#[path = "../../solutions/ex17_process_pool.rs"]
+mod ex17;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -59,10 +71,28 @@ fn main() -> ExitCode {
             })
         }
         "11" => checks::ex11::run(ex11::protocol, ex11::configure, ex11::IDLE, ex11::MAX_LINE),
+        "12" => checks::ex12::run(ex12::serve),
+        "13" => checks::ex13::run(ex13::ride),
+        "14" => {
+            let members = ex14::Members::default();
+            checks::ex14::run(move || ex14::ChatRoom {
+                members: Arc::clone(&members),
+            })
+        }
+        "15" => checks::ex15::run(|root| ex15::StaticFiles { root }),
+        "16" => checks::ex16::run(|library| ex16::FileServer { library }),
+        "17" => checks::ex17::run(checks::ex17::PoolCalls {
+            new: ex17::Pool::new,
+            pids: ex17::Pool::pids,
+            map: ex17::Pool::map,
+            close: ex17::Pool::close,
+        }),
         _ => {
             eprintln!(
-                "usage: solutions NN (01 to {:02})",
-                exercises::catalogue::EXERCISES.len()
+                "usage: solutions NN (01 to {})",
+                exercises::catalogue::EXERCISES
+                    .last()
+                    .map_or("01", |ex| ex.number)
             );
             ExitCode::from(2)
         }

@@ -124,6 +124,17 @@ pub fn proc_state(pid: i32) -> Option<(char, i32)> {
     Some((state, ppid))
 }
 
+/// A process's nice value (优先级: -20 highest to 19 lowest) from `/proc/PID/stat`.
+pub fn proc_nice(pid: i32) -> Option<i32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Field 19 of stat; the 17th after the ')' that ends the command.
+    stat[stat.rfind(')')? + 1..]
+        .split_whitespace()
+        .nth(16)?
+        .parse()
+        .ok()
+}
+
 /// Pads `text` to `width` terminal columns; Chinese characters take two.
 pub fn pad(text: &str, width: usize) -> String {
     let columns: usize = text

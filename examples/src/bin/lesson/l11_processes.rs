@@ -1,6 +1,6 @@
 //! Lesson 11: processes (进程) — fork, getpid/getppid, an orphan (孤儿进程),
 //! a zombie (僵尸进程) in the process table and then reaped, wait/waitpid,
-//! and the double fork (二级子进程).
+//! priority (nice), and the double fork (二级子进程).
 //!
 //! The forking happens in `process-demo`, a fresh single-threaded program
 //! started for the purpose (see `l11_processes/demo.rs`): the lesson itself
@@ -39,6 +39,11 @@ pub fn run() -> LessonResult {
             "wait takes whichever child ends first; waitpid(pid, WNOHANG) does not block.",
         ),
         (
+            "nice",
+            "Priority (优先级): nice",
+            "A process may lower its own priority (nice 1..19); ps shows it in NI and as STAT N.",
+        ),
+        (
             "orphan",
             "An orphan (孤儿进程) is adopted",
             "When a parent exits first, its child gets a new parent: init or a subreaper.",
@@ -64,7 +69,7 @@ pub fn run() -> LessonResult {
         "notes/11-processes.md",
         &[
             "examples/src/bin/lesson/l11_processes/demo.rs (every demo above)",
-            "examples/src/bin/lesson/common_b.rs (fork_child, proc_state)",
+            "examples/src/bin/lesson/common_b.rs (fork_child, proc_state, proc_nice)",
             "framework/src/mixin/forking.rs (reaping in a real server)",
         ],
     );

@@ -1,16 +1,17 @@
 //! `process-demo SECTION`: the process demos of lesson 11, each a real fork.
 //!
-//! Sections: `fork`, `zombie`, `wait`, `orphan`, `double-fork`. Every line
+//! Sections: `fork`, `zombie`, `wait`, `nice`, `orphan`, `double-fork`. Every line
 //! says which process prints it, with its pid.
 
 use std::ffi::OsString;
+use std::os::fd::AsRawFd;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use nix::sys::wait::{WaitPidFlag, WaitStatus, wait, waitpid};
-use nix::unistd::{getpid, getppid};
+use nix::unistd::{getpid, getppid, pipe, read};
 
-use crate::common_b::{fork_child, proc_state, run_section, tell, wait_until};
+use crate::common_b::{fork_child, proc_nice, proc_state, run_section, tell, wait_until};
 
 /// The program: runs one section, then prints `section done`.
 pub fn main(args: Vec<OsString>) -> ExitCode {
@@ -21,6 +22,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
             ("fork", fork_demo),
             ("zombie", zombie),
             ("wait", wait_demo),
+            ("nice", nice_demo),
             ("orphan", orphan),
             ("double-fork", double_fork),
         ],
@@ -113,6 +115,55 @@ fn zombie() -> Result {
     } else {
         Err("the reaped child is still in the process table".into())
     }
+}
+
+/// Priority (优先级): a child lowers its own priority to nice 10; the parent
+/// reads the NI value and the state back from /proc, as `ps -o pid,ni,stat`
+/// shows them, then lets the child go and reaps it.
+fn nice_demo() -> Result {
+    let (stay, go) = pipe().map_err(|e| e.to_string())?;
+    let go_fd = go.as_raw_fd();
+    let child = fork_child(|| {
+        // The child's copy of the parent's end: closed, or the child would
+        // keep its own pipe open and never read end-of-file.
+        // SAFETY: closes this process's copy of a descriptor nothing else here uses;
+        // the child leaves with _exit, so its OwnedFd is never dropped.
+        unsafe { libc::close(go_fd) };
+        // SAFETY: setpriority changes only this process's scheduling priority.
+        let rc = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 10) };
+        if rc != 0 {
+            tell("child ", "setpriority failed");
+            return 1;
+        }
+        tell(
+            "child ",
+            "I lowered my own priority: nice 10 (anyone may; only root may raise it)",
+        );
+        // Stay alive, sleeping, until the parent closes its end of the pipe.
+        let mut byte = [0u8; 1];
+        while read(&stay, &mut byte).is_ok_and(|n| n > 0) {}
+        0
+    });
+    drop(stay);
+    let nice = wait_until(Duration::from_secs(5), || {
+        proc_nice(child.as_raw()).filter(|&nice| nice == 10)
+    })
+    .ok_or("the child's nice value never became 10")?;
+    let (state, _) = proc_state(child.as_raw()).ok_or("the child is gone")?;
+    tell("parent", "the process table (/proc) now shows:");
+    println!("    PID   NI  STAT");
+    // ps adds N to the state of a process with a positive nice value.
+    println!("  {child:>5}  {nice:>3}  {state}N");
+    tell(
+        "parent",
+        &format!(
+            "child {child}: nice {nice}, STAT {state}N — N means low priority; the scheduler favours the others"
+        ),
+    );
+    drop(go);
+    let status = waitpid(child, None).map_err(|e| e.to_string())?;
+    tell("parent", &format!("waitpid({child}) -> {status:?}"));
+    Ok(())
 }
 
 fn wait_demo() -> Result {
