@@ -5,6 +5,15 @@
 //! does: pick a transport, pick how requests run concurrently, write a
 //! handler with `setup` / `handle` / `finish`, and call `serve_forever`.
 //!
+//! Four server models, as the course teaches them:
+//!
+//! | model | here | handler |
+//! |---|---|---|
+//! | loop server (循环服务器) | [`TcpServer`], ... ([`Sequential`]) | [`RequestHandler`] |
+//! | a thread per client (多线程并发) | [`ThreadingTcpServer`], ... ([`ThreadingMixIn`]); or a fixed pool: [`ThreadPoolTcpServer`] ([`ThreadPoolMixIn`]) | [`RequestHandler`] |
+//! | a process per client (多进程并发) | [`ForkingTcpServer`], ... ([`ForkingMixIn`]) | [`RequestHandler`] |
+//! | IO multiplexing (IO并发): one thread, epoll | [`EpollTcpServer`], [`EpollUnixStreamServer`] ([`EventLoopServer`]) | [`Protocol`] (or [`LineProtocol`] in [`Lines`]) |
+//!
 //! ```text
 //!                    +-----------+
 //!                    |  Server   |   serve_forever, handle_request, shutdown,
@@ -74,6 +83,11 @@
 //! | `daemon_threads`, `block_on_close` (threading) | [`ThreadingMixIn`] fields, via [`Server::mixin_mut`] |
 //! | `fileno()` | `AsFd` on [`Server`] |
 //! | `StreamRequestHandler.timeout`, `disable_nagle_algorithm` | [`StreamRequest::set_timeout`], [`StreamRequest::set_nodelay`] |
+//! | (`concurrent.futures.ThreadPoolExecutor` behind a server) | [`ThreadPoolMixIn`]: `workers`, `queue_size`; a full queue refuses the request |
+//! | `asyncio.Protocol` (`connection_made`, `data_received`, `eof_received`, `connection_lost`) | [`Protocol`] (`connected`, `data_received`, `eof_received`, `closed`) |
+//! | asyncio's `transport.write`, `close`, `abort`, `pause_reading` | [`Conn::write`], [`Conn::close`], [`Conn::abort`], [`Conn::pause_reading`] |
+//! | `loop.create_server(factory, host, port)` + `serve_forever` | [`EventLoopServer::bind`] + [`EventLoopServer::serve_forever`] |
+//! | Twisted's `LineReceiver` (`lineReceived`, `MAX_LENGTH`, `lineLengthExceeded`) | [`Lines`] + [`LineProtocol`] (`line_received`, [`Lines::with_max_line`], `line_too_long`) |
 //!
 //! ## Where it does better than Python
 //!
@@ -94,6 +108,11 @@
 //! - A handler can keep its connection after `handle` returns
 //!   ([`StreamRequest::detach`]): an HTTP server parks idle keep-alive
 //!   connections in an event loop instead of holding a thread for each.
+//! - A fourth model Python's `socketserver` lacks: an epoll event loop
+//!   ([`EventLoopServer`]) with write queues, a per-connection output
+//!   limit, idle and total timeouts, and the same life cycle (`shutdown`,
+//!   `verify_request`, `handle_error`, `server_close`); ten thousand idle
+//!   clients cost it about 0.2 KiB each (`cargo bench-echo`).
 
 #![deny(missing_docs)]
 
