@@ -1,6 +1,9 @@
 //! What a protocol holds while the loop calls it: its connection, and a
 //! way to reach the other connections of the same loop.
 
+use std::fs::File;
+use std::time::{Duration, Instant};
+
 use crate::{Address, Connection};
 
 use super::table::{ConnId, Ending, Table};
@@ -42,13 +45,27 @@ impl<'a> Conn<'a> {
         self.write_to(self.id, data);
     }
 
+    /// Queues `len` bytes of `file` from `offset`, after what is queued:
+    /// the loop sends them with `sendfile(2)`, from the page cache to the
+    /// socket, as the socket takes them. They do not count against the
+    /// output limit (they are not in memory). Does nothing once closing.
+    pub fn write_file(&mut self, file: File, offset: u64, len: u64) {
+        let Some(state) = self.table.get_mut(self.id) else {
+            return;
+        };
+        if state.ending == Ending::No && !state.shutdown_write {
+            state.output.push_file(file, offset, len);
+            self.table.touch(self.id);
+        }
+    }
+
     /// Queues `data` for another connection of this loop. Returns `false`
     /// if that connection has closed (or is closing, or belongs to another loop).
     pub fn write_to(&mut self, other: ConnId, data: &[u8]) -> bool {
         let Some(state) = self.table.get_mut(other) else {
             return false;
         };
-        if state.ending != Ending::No {
+        if state.ending != Ending::No || state.shutdown_write {
             return false;
         }
         state.output.push(data);
@@ -70,6 +87,31 @@ impl<'a> Conn<'a> {
     /// Closes at once, dropping what is queued (`abort()` in asyncio).
     pub fn abort(&mut self) {
         self.end(self.id, Ending::Now);
+    }
+
+    /// Ends our sending side once the queue is sent (`shutdown(SHUT_WR)`:
+    /// the client reads end-of-file) while still reading what the client
+    /// sends: a "lingering close", so that bytes the client is still
+    /// sending do not make the kernel reset the connection and destroy the
+    /// answer on its way. The protocol closes when it has read enough
+    /// (typically in `eof_received`). Later writes are ignored.
+    pub fn shutdown_write(&mut self) {
+        if let Some(state) = self.table.get_mut(self.id) {
+            state.shutdown_write = true;
+            self.table.touch(self.id);
+        }
+    }
+
+    /// Calls this protocol's `timed_out` with [`Timeout::Timer`](super::Timeout::Timer)
+    /// after `after` (e.g. the time a client has to send a whole request);
+    /// `None` cancels it. A new call replaces the previous deadline.
+    pub fn set_timer(&mut self, after: Option<Duration>) {
+        if let Some(state) = self.table.get_mut(self.id) {
+            state.timer = after.map(|after| Instant::now() + after);
+            if state.timer.is_some() {
+                self.table.timer_set.push(self.id);
+            }
+        }
     }
 
     /// Stops reading from this client until [`resume_reading`](Self::resume_reading):

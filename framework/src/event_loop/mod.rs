@@ -65,6 +65,7 @@
 //! `splice` and `TCP_CORK` the examples use.
 
 mod conn;
+mod inbox;
 mod lines;
 mod output;
 mod protocol;

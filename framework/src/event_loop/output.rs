@@ -1,14 +1,18 @@
-//! A connection's output queue: bytes written by the protocol and not yet
-//! taken by the socket.
+//! A connection's output queue: bytes written by the protocol, and ranges
+//! of files, not yet taken by the socket.
 //!
 //! A non-blocking `send` takes only what fits in the socket's buffer; the
 //! rest must wait here, in order, until the socket is writable again
 //! (`EPOLLOUT`). Small writes are gathered into chunks, and one `sendmsg`
-//! sends several chunks at once (a "gather" write, like `writev`).
+//! sends several chunks at once (a "gather" write, like `writev`). A file
+//! range goes by `sendfile(2)`: from the page cache to the socket, never
+//! through our memory, so a large file costs the queue nothing but a
+//! descriptor.
 
 use std::collections::VecDeque;
+use std::fs::File;
 use std::io::{self, IoSlice};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd};
 
 use nix::errno::Errno;
 use nix::sys::socket::{MsgFlags, sendmsg};
@@ -20,24 +24,40 @@ const CHUNK: usize = 16 * 1024;
 /// Most chunks handed to one `sendmsg`.
 const GATHER: usize = 16;
 
-/// Bytes waiting to be sent, oldest first.
+/// One piece of output.
+#[derive(Debug)]
+enum Chunk {
+    /// Bytes in memory.
+    Bytes(Vec<u8>),
+    /// `len` bytes of `file` from `offset`.
+    File { file: File, offset: u64, len: u64 },
+}
+
+/// What waits to be sent, oldest first.
 #[derive(Debug, Default)]
 pub(crate) struct Output {
-    chunks: VecDeque<Vec<u8>>,
-    /// How much of the first chunk has already been sent.
+    chunks: VecDeque<Chunk>,
+    /// How much of the first chunk (if bytes) has already been sent.
     sent_of_first: usize,
-    /// Bytes waiting in all.
-    len: usize,
+    /// Bytes waiting in memory (what the output limit counts).
+    memory: usize,
+    /// Bytes of files waiting.
+    file_bytes: u64,
 }
 
 impl Output {
-    /// Bytes waiting.
+    /// Bytes waiting, in memory and in files.
     pub(crate) fn len(&self) -> usize {
-        self.len
+        self.memory + self.file_bytes as usize
+    }
+
+    /// Bytes waiting in memory: what a client that does not read costs us.
+    pub(crate) fn memory(&self) -> usize {
+        self.memory
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.len == 0
+        self.chunks.is_empty()
     }
 
     /// Queues `data` after what is waiting.
@@ -45,48 +65,118 @@ impl Output {
         if data.is_empty() {
             return;
         }
-        self.len += data.len();
-        if let Some(last) = self.chunks.back_mut() {
+        self.memory += data.len();
+        if let Some(Chunk::Bytes(last)) = self.chunks.back_mut() {
             if last.len() + data.len() <= CHUNK {
                 last.extend_from_slice(data);
                 return;
             }
         }
-        self.chunks.push_back(data.to_vec());
+        self.chunks.push_back(Chunk::Bytes(data.to_vec()));
+    }
+
+    /// Queues `len` bytes of `file` from `offset` after what is waiting.
+    pub(crate) fn push_file(&mut self, file: File, offset: u64, len: u64) {
+        if len > 0 {
+            self.file_bytes += len;
+            self.chunks.push_back(Chunk::File { file, offset, len });
+        }
     }
 
     /// Sends as much as the socket takes now. Returns how many bytes went
-    /// (0 when the socket is full); an error means the connection is broken.
-    pub(crate) fn send(&mut self, socket: &impl AsRawFd) -> io::Result<usize> {
+    /// (0 when the socket is full); an error means the connection is broken
+    /// (or a file shrank under us).
+    pub(crate) fn send(&mut self, socket: &impl AsFd) -> io::Result<usize> {
         let mut sent = 0;
-        while !self.is_empty() {
-            let mut slices = [IoSlice::new(&[]); GATHER];
-            let count = self.chunks.len().min(GATHER);
-            for (i, chunk) in self.chunks.iter().take(count).enumerate() {
-                let start = if i == 0 { self.sent_of_first } else { 0 };
-                slices[i] = IoSlice::new(&chunk[start..]);
-            }
-            // MSG_NOSIGNAL: a peer that has gone away gives EPIPE, not a
-            // SIGPIPE that would kill the whole server.
-            let flags = MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_NOSIGNAL;
-            match sendmsg::<()>(socket.as_raw_fd(), &slices[..count], &[], flags, None) {
-                Ok(n) => {
-                    self.consume(n);
-                    sent += n;
-                }
-                Err(Errno::EINTR) => continue,
-                Err(Errno::EAGAIN) => break,
-                Err(err) => return Err(err.into()),
+        loop {
+            let progress = match self.chunks.front() {
+                None => return Ok(sent),
+                Some(Chunk::Bytes(_)) => self.send_bytes(socket),
+                Some(Chunk::File { .. }) => self.send_file(socket),
+            };
+            match progress {
+                Ok(0) => return Ok(sent),
+                Ok(n) => sent += n,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => return Err(err),
             }
         }
-        Ok(sent)
     }
 
-    /// Forgets the first `n` bytes, which the socket has taken.
-    fn consume(&mut self, mut n: usize) {
-        self.len -= n;
+    /// One `sendmsg` of the leading byte chunks. `MSG_MORE` when a file
+    /// follows, so that a response head shares its packet with the body.
+    fn send_bytes(&mut self, socket: &impl AsFd) -> io::Result<usize> {
+        let mut slices = [IoSlice::new(&[]); GATHER];
+        let mut count = 0;
+        let mut file_follows = false;
+        for chunk in self.chunks.iter() {
+            match chunk {
+                Chunk::Bytes(bytes) if count < GATHER => {
+                    let start = if count == 0 { self.sent_of_first } else { 0 };
+                    slices[count] = IoSlice::new(&bytes[start..]);
+                    count += 1;
+                }
+                Chunk::Bytes(_) => break,
+                Chunk::File { .. } => {
+                    file_follows = true;
+                    break;
+                }
+            }
+        }
+        // MSG_NOSIGNAL: a peer that has gone away gives EPIPE, not a
+        // SIGPIPE that would kill the whole server.
+        let mut flags = MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_NOSIGNAL;
+        if file_follows {
+            // nix has no name for MSG_MORE; the bit is libc's.
+            flags |= MsgFlags::from_bits_retain(libc::MSG_MORE);
+        }
+        let fd = socket.as_fd().as_raw_fd();
+        match sendmsg::<()>(fd, &slices[..count], &[], flags, None) {
+            Ok(n) => {
+                self.consume_bytes(n);
+                Ok(n)
+            }
+            Err(Errno::EAGAIN) => Ok(0),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// One `sendfile` of the file range at the front.
+    fn send_file(&mut self, socket: &impl AsFd) -> io::Result<usize> {
+        let Some(Chunk::File { file, offset, len }) = self.chunks.front_mut() else {
+            return Ok(0);
+        };
+        let mut at = *offset as libc::off_t;
+        // At most 1 MiB per call: other connections get their turn.
+        let count = (*len).min(1 << 20) as usize;
+        let n = match nix::sys::sendfile::sendfile(socket.as_fd(), &*file, Some(&mut at), count) {
+            Ok(0) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the file shrank while it was being sent",
+                ));
+            }
+            Ok(n) => n,
+            Err(Errno::EAGAIN) => return Ok(0),
+            Err(err) => return Err(err.into()),
+        };
+        *offset += n as u64;
+        *len -= n as u64;
+        self.file_bytes -= n as u64;
+        if *len == 0 {
+            self.chunks.pop_front();
+        }
+        Ok(n)
+    }
+
+    /// Forgets the first `n` bytes of the leading byte chunks, which the
+    /// socket has taken.
+    fn consume_bytes(&mut self, mut n: usize) {
+        self.memory -= n;
         while n > 0 {
-            let first = self.chunks.front().expect("n bytes were queued");
+            let Some(Chunk::Bytes(first)) = self.chunks.front() else {
+                unreachable!("n bytes of byte chunks were sent");
+            };
             let left = first.len() - self.sent_of_first;
             if n < left {
                 self.sent_of_first += n;
@@ -111,7 +201,7 @@ impl Output {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Read;
+    use std::io::{Read, Seek, Write};
     use std::os::unix::net::UnixStream;
 
     #[test]
@@ -154,6 +244,36 @@ mod tests {
         assert_eq!(got.len(), big.len() + 4);
         assert!(got[..big.len()] == big[..], "bytes changed or reordered");
         assert_eq!(&got[big.len()..], b"tail");
+    }
+
+    #[test]
+    fn file_ranges_go_between_bytes_in_order_and_cost_no_memory() {
+        let (ours, mut theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+        ours.set_nonblocking(true).unwrap();
+        let mut file = tempfile::tempfile().unwrap();
+        let content: Vec<u8> = (0..3 * 1024 * 1024u32).map(|i| (i % 241) as u8).collect();
+        file.write_all(&content).unwrap();
+        file.rewind().unwrap();
+        let mut output = Output::default();
+        output.push(b"head:");
+        output.push_file(file, 5, content.len() as u64 - 5);
+        output.push(b":tail");
+        assert_eq!(output.memory(), 10, "only the bytes count as memory");
+        assert_eq!(output.len(), content.len() + 5);
+        let reader = std::thread::spawn(move || {
+            let mut got = Vec::new();
+            theirs.read_to_end(&mut got).unwrap();
+            got
+        });
+        while !output.is_empty() {
+            output.send(&ours).unwrap();
+        }
+        drop(ours);
+        let got = reader.join().unwrap();
+        let mut expected = b"head:".to_vec();
+        expected.extend_from_slice(&content[5..]);
+        expected.extend_from_slice(b":tail");
+        assert!(got == expected, "the bytes or their order differ");
     }
 
     #[test]

@@ -50,9 +50,12 @@ pub trait Protocol: Send + 'static {
         Ok(())
     }
 
-    /// A timeout of the server passed (see
-    /// [`EventLoopServer::set_idle_timeout`](super::EventLoopServer::set_idle_timeout)).
-    /// What is written here is sent, then the connection closes. Default: nothing.
+    /// A timeout passed. For the server's timeouts ([`Timeout::Idle`],
+    /// [`Timeout::Total`], see
+    /// [`EventLoopServer::set_idle_timeout`](super::EventLoopServer::set_idle_timeout))
+    /// what is written here is sent, then the connection closes. For the
+    /// protocol's own [`Timeout::Timer`] ([`Conn::set_timer`]) the protocol
+    /// decides what happens. Default: nothing.
     fn timed_out(&mut self, _conn: &mut Conn<'_>, _timeout: Timeout) -> io::Result<()> {
         Ok(())
     }
@@ -70,6 +73,8 @@ pub enum Timeout {
     Idle,
     /// The connection reached its longest allowed life.
     Total,
+    /// The deadline the protocol set with [`Conn::set_timer`] came.
+    Timer,
 }
 
 /// Why a connection ended, as [`Protocol::closed`] is told.
@@ -102,6 +107,7 @@ impl fmt::Display for CloseReason {
             CloseReason::Failed(err) => write!(f, "connection failed: {err}"),
             CloseReason::TimedOut(Timeout::Idle) => write!(f, "idle for too long"),
             CloseReason::TimedOut(Timeout::Total) => write!(f, "open for too long"),
+            CloseReason::TimedOut(Timeout::Timer) => write!(f, "the protocol's deadline passed"),
             CloseReason::OutputLimit => {
                 write!(f, "the client did not read: output limit passed")
             }

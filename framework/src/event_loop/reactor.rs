@@ -14,6 +14,7 @@
 use std::io::{self, Read};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -26,6 +27,7 @@ use crate::handler::panic_message;
 use crate::hooks::Hooks;
 use crate::{Address, Connection, RequestError, StreamTransport};
 
+use super::inbox::Inbox;
 use super::table::{ConnId, Ending, State, Table};
 use super::timers::{Kind, Timers};
 use super::{CloseReason, Conn, Protocol, Settings, Timeout};
@@ -34,6 +36,8 @@ use super::{CloseReason, Conn, Protocol, Settings, Timeout};
 const LISTENER: u64 = u64::MAX;
 /// The `epoll` token of the shutdown wake-up pipe.
 const WAKE: u64 = u64::MAX - 1;
+/// The `epoll` token of this loop's inbox (connections from the first loop).
+const INBOX: u64 = u64::MAX - 2;
 
 /// Bytes read from a socket at once (one buffer for the whole loop).
 const READ_BUFFER: usize = 64 * 1024;
@@ -61,6 +65,10 @@ pub(crate) struct Context<'a, T, F> {
     pub(crate) control: &'a Control,
     /// Connections open in all the server's loops.
     pub(crate) open: &'a AtomicUsize,
+    /// Every loop's inbox, for the first loop to deal new connections into.
+    pub(crate) inboxes: &'a [Arc<Inbox>],
+    /// How many connections the first loop has dealt (round-robin).
+    pub(crate) dealt: &'a AtomicUsize,
 }
 
 /// One loop's state.
@@ -75,24 +83,26 @@ pub(crate) struct Reactor<P> {
     events: Vec<EpollEvent>,
     /// Accepting is paused (no descriptors left, or the cap reached) until then.
     accept_paused_until: Option<Instant>,
-    /// Other loops share the listener: register it with `EPOLLEXCLUSIVE`,
-    /// so that one connection wakes one loop, not all.
-    exclusive: bool,
+    /// Connections dealt to this loop by the first one.
+    inbox: Arc<Inbox>,
     /// Drain the wake-up pipe when it fires (only a server's single loop
     /// may: with several, each must see it).
     drain_wake: bool,
 }
 
 impl<P: Protocol> Reactor<P> {
-    /// A loop watching `listener` and the server's wake-up pipe.
+    /// A loop watching the server's wake-up pipe and its inbox, and (the
+    /// first loop only) `listener`.
     pub(crate) fn new(
         index: u16,
         listener: BorrowedFd<'_>,
         wake: BorrowedFd<'_>,
+        inbox: Arc<Inbox>,
         loops: usize,
     ) -> io::Result<Reactor<P>> {
         let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)?;
         epoll.add(wake, EpollEvent::new(EpollFlags::EPOLLIN, WAKE))?;
+        epoll.add(inbox.wake_fd(), EpollEvent::new(EpollFlags::EPOLLIN, INBOX))?;
         let reactor = Reactor {
             index,
             epoll,
@@ -102,10 +112,12 @@ impl<P: Protocol> Reactor<P> {
             buffer: vec![0u8; READ_BUFFER].into_boxed_slice(),
             events: vec![EpollEvent::empty(); EVENTS_PER_WAIT],
             accept_paused_until: None,
-            exclusive: loops > 1,
+            inbox,
             drain_wake: loops == 1,
         };
-        reactor.watch_listener(listener)?;
+        if index == 0 {
+            reactor.watch_listener(listener)?;
+        }
         Ok(reactor)
     }
 
@@ -160,6 +172,12 @@ impl<P: Protocol> Reactor<P> {
                     sockets += 1;
                     self.accept_ready(cx);
                 }
+                INBOX => {
+                    for (socket, client) in self.inbox.take() {
+                        sockets += 1;
+                        self.admit(cx, socket, client);
+                    }
+                }
                 token => {
                     sockets += 1;
                     let id = ConnId::from_token(token, self.index);
@@ -191,11 +209,8 @@ impl<P: Protocol> Reactor<P> {
     // --- accepting --------------------------------------------------------
 
     fn watch_listener(&self, listener: BorrowedFd<'_>) -> io::Result<()> {
-        let mut flags = EpollFlags::EPOLLIN;
-        if self.exclusive {
-            flags |= EpollFlags::EPOLLEXCLUSIVE;
-        }
-        Ok(self.epoll.add(listener, EpollEvent::new(flags, LISTENER))?)
+        let event = EpollEvent::new(EpollFlags::EPOLLIN, LISTENER);
+        Ok(self.epoll.add(listener, event)?)
     }
 
     fn accept_ready<T, F>(&mut self, cx: &Context<'_, T, F>)
@@ -214,7 +229,15 @@ impl<P: Protocol> Reactor<P> {
                 return;
             }
             match cx.transport.accept_connection() {
-                Ok((socket, client)) => self.admit(cx, socket, client),
+                Ok((socket, client)) => {
+                    // Dealt round the loops; this loop's share it admits itself.
+                    let to = cx.dealt.fetch_add(1, Ordering::Relaxed) % cx.inboxes.len();
+                    if to == usize::from(self.index) {
+                        self.admit(cx, socket, client);
+                    } else {
+                        cx.inboxes[to].put(socket, client);
+                    }
+                }
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => return,
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
                 Err(err) if is_resource_shortage(&err) => {
@@ -281,6 +304,9 @@ impl<P: Protocol> Reactor<P> {
             interest: EpollFlags::EPOLLIN.bits(),
             last_active: now,
             linger_armed: false,
+            shutdown_write: false,
+            write_shut: false,
+            timer: None,
         });
         let state = self.table.get(id).expect("just inserted");
         let registered = self.epoll.add(
@@ -391,7 +417,15 @@ impl<P: Protocol> Reactor<P> {
     // --- settling: output, limits, endings, epoll interest ------------------
 
     fn settle_touched<T, F>(&mut self, cx: &Context<'_, T, F>) {
-        while let Some(index) = self.table.dirty.pop() {
+        loop {
+            for id in std::mem::take(&mut self.table.timer_set) {
+                if let Some(when) = self.table.get(id).and_then(|s| s.timer) {
+                    self.timers.add(when, id, Kind::Timer);
+                }
+            }
+            let Some(index) = self.table.dirty.pop() else {
+                return;
+            };
             if let Some(id) = self.table.id_at(index) {
                 self.settle(cx, id);
             }
@@ -420,7 +454,7 @@ impl<P: Protocol> Reactor<P> {
                 }
             }
         }
-        if state.output.len() > cx.settings.max_output {
+        if state.output.memory() > cx.settings.max_output {
             // A client that does not read: it costs us memory, so it goes.
             state.reason = Some(CloseReason::OutputLimit);
             state.output.clear();
@@ -429,6 +463,11 @@ impl<P: Protocol> Reactor<P> {
         if state.output.is_empty() {
             if state.ending == Ending::Graceful {
                 return self.finish(cx, id);
+            }
+            if state.shutdown_write && !state.write_shut {
+                // Everything is sent: now the client may read end-of-file.
+                state.write_shut = true;
+                let _ = state.socket.shutdown(std::net::Shutdown::Write);
             }
             if had_output {
                 call(
@@ -512,7 +551,7 @@ impl<P: Protocol> Reactor<P> {
 
     fn fire_timers<T, F>(&mut self, cx: &Context<'_, T, F>) {
         let now = Instant::now();
-        while let Some((id, kind)) = self.timers.pop_due(now, self.index) {
+        while let Some((id, kind, when)) = self.timers.pop_due(now, self.index) {
             let Some(state) = self.table.get_mut(id) else {
                 continue; // closed since
             };
@@ -534,6 +573,13 @@ impl<P: Protocol> Reactor<P> {
                 Kind::Total => {
                     if state.ending == Ending::No {
                         self.time_out(cx, id, Timeout::Total);
+                    }
+                }
+                Kind::Timer => {
+                    // Only the latest deadline the protocol set counts.
+                    if state.timer == Some(when) && state.ending == Ending::No {
+                        state.timer = None;
+                        self.time_out(cx, id, Timeout::Timer);
                     }
                 }
                 Kind::Linger => {
@@ -563,7 +609,8 @@ impl<P: Protocol> Reactor<P> {
             |p, c| p.timed_out(c, which),
         );
         if let Some(state) = self.table.get_mut(id) {
-            if state.ending == Ending::No {
+            // The server's timeouts close; the protocol's timer is its own.
+            if state.ending == Ending::No && which != Timeout::Timer {
                 state.ending = Ending::Graceful;
                 state.reason = Some(CloseReason::TimedOut(which));
             }

@@ -17,6 +17,7 @@ use crate::{
     StreamTransport,
 };
 
+use super::inbox::Inbox;
 use super::reactor::{Context, Reactor};
 use super::{Protocol, Settings};
 
@@ -67,6 +68,9 @@ pub struct EventLoopServer<T: StreamTransport, P: Protocol, F> {
     control: Arc<Control>,
     /// One per loop; each locked by the thread running it.
     reactors: Vec<Mutex<Reactor<P>>>,
+    /// One per loop: where the first loop deals new connections.
+    inboxes: Vec<Arc<Inbox>>,
+    dealt: AtomicUsize,
     open: AtomicUsize,
     timeout: Option<Duration>,
 }
@@ -97,7 +101,8 @@ where
     /// Builds a server around an already bound transport.
     pub fn from_transport(transport: T, factory: F) -> io::Result<Self> {
         let control = Arc::new(Control::new(transport.server_address())?);
-        let reactor = Reactor::new(0, transport.as_fd(), control.wake_fd(), 1)?;
+        let inbox = Arc::new(Inbox::new()?);
+        let reactor = Reactor::new(0, transport.as_fd(), control.wake_fd(), inbox.clone(), 1)?;
         Ok(EventLoopServer {
             transport,
             factory,
@@ -105,6 +110,8 @@ where
             settings: Settings::default(),
             control,
             reactors: vec![Mutex::new(reactor)],
+            inboxes: vec![inbox],
+            dealt: AtomicUsize::new(0),
             open: AtomicUsize::new(0),
             timeout: None,
         })
@@ -247,20 +254,24 @@ where
     }
 
     /// Runs `loops` event loops, one thread each (one per core is usual):
-    /// each accepts its own connections from the shared listening socket
-    /// (`EPOLLEXCLUSIVE` wakes one loop per new client) and serves them to
-    /// the end. [`Conn::write_to`](super::Conn::write_to) reaches only
-    /// connections of the same loop. Default 1. Set before serving: fails
-    /// while connections are open.
+    /// the first accepts and deals the new connections round the loops,
+    /// and each loop serves its own to the end.
+    /// [`Conn::write_to`](super::Conn::write_to) reaches only connections
+    /// of the same loop. Default 1. Set before serving: fails while
+    /// connections are open.
     pub fn set_loops(&mut self, loops: usize) -> io::Result<()> {
         if self.connection_count() > 0 {
             return Err(io::Error::other("set_loops: connections are open"));
         }
         let loops = loops.clamp(1, usize::from(u16::MAX));
+        self.inboxes = (0..loops)
+            .map(|_| Inbox::new().map(Arc::new))
+            .collect::<io::Result<_>>()?;
         self.reactors = (0..loops)
             .map(|i| {
-                let listener = self.transport.as_fd();
-                Reactor::new(i as u16, listener, self.control.wake_fd(), loops).map(Mutex::new)
+                let (listener, wake) = (self.transport.as_fd(), self.control.wake_fd());
+                let inbox = Arc::clone(&self.inboxes[i]);
+                Reactor::new(i as u16, listener, wake, inbox, loops).map(Mutex::new)
             })
             .collect::<io::Result<_>>()?;
         Ok(())
@@ -314,6 +325,8 @@ impl<T: StreamTransport, P: Protocol, F> EventLoopServer<T, P, F> {
             settings: &self.settings,
             control: &self.control,
             open: &self.open,
+            inboxes: &self.inboxes,
+            dealt: &self.dealt,
         }
     }
 }

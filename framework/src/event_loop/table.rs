@@ -72,6 +72,13 @@ pub(crate) struct State {
     pub(crate) last_active: Instant,
     /// A closing connection's linger deadline is set.
     pub(crate) linger_armed: bool,
+    /// The protocol asked to end our sending side once the queue is sent
+    /// ([`Conn::shutdown_write`](super::Conn::shutdown_write)).
+    pub(crate) shutdown_write: bool,
+    /// Our sending side is shut (`shutdown(SHUT_WR)` done).
+    pub(crate) write_shut: bool,
+    /// The protocol's own deadline ([`Conn::set_timer`](super::Conn::set_timer)).
+    pub(crate) timer: Option<Instant>,
 }
 
 /// One place in the table.
@@ -89,6 +96,9 @@ pub(crate) struct Table {
     /// Connections touched during callbacks: their output to send, their
     /// interest or ending to settle, after the callback returns.
     pub(crate) dirty: Vec<u32>,
+    /// Connections whose protocol set a timer during a callback: their
+    /// deadline goes into the loop's heap afterwards.
+    pub(crate) timer_set: Vec<ConnId>,
     reactor: u16,
 }
 
@@ -98,6 +108,7 @@ impl Table {
             slots: Vec::new(),
             free: Vec::new(),
             dirty: Vec::new(),
+            timer_set: Vec::new(),
             reactor,
         }
     }

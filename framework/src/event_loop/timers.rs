@@ -24,6 +24,8 @@ pub(crate) enum Kind {
     /// A closing connection still sending its queue (counted from its
     /// last progress).
     Linger,
+    /// The protocol's own deadline.
+    Timer,
 }
 
 /// The deadlines of one loop, nearest first.
@@ -44,9 +46,12 @@ impl Timers {
         self.heap.peek().map(|Reverse((when, ..))| *when)
     }
 
-    /// Takes the nearest deadline if it has passed: (connection, kind), with
-    /// the connection's loop to be filled in by the caller.
-    pub(crate) fn pop_due(&mut self, now: Instant, reactor: u16) -> Option<(ConnId, Kind)> {
+    /// Takes the nearest deadline if it has passed: (connection, kind, when).
+    pub(crate) fn pop_due(
+        &mut self,
+        now: Instant,
+        reactor: u16,
+    ) -> Option<(ConnId, Kind, Instant)> {
         let Reverse((when, index, generation, kind)) = *self.heap.peek()?;
         if when > now {
             return None;
@@ -57,7 +62,7 @@ impl Timers {
             generation,
             reactor,
         };
-        Some((id, kind))
+        Some((id, kind, when))
     }
 
     /// Entries in the heap (stale ones included).
@@ -90,8 +95,9 @@ mod tests {
         assert_eq!(timers.next(), Some(start + Duration::from_secs(1)));
         assert_eq!(timers.pop_due(start, 0), None);
         let later = start + Duration::from_secs(2);
-        assert_eq!(timers.pop_due(later, 0), Some((id(1), Kind::Total)));
-        assert_eq!(timers.pop_due(later, 0), Some((id(2), Kind::Linger)));
+        let at = |s| start + Duration::from_secs(s);
+        assert_eq!(timers.pop_due(later, 0), Some((id(1), Kind::Total, at(1))));
+        assert_eq!(timers.pop_due(later, 0), Some((id(2), Kind::Linger, at(2))));
         assert_eq!(timers.pop_due(later, 0), None);
         assert_eq!(timers.len(), 1);
     }
