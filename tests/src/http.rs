@@ -170,9 +170,18 @@ pub fn sample_site() -> tempfile::TempDir {
 }
 
 /// Starts `http-server -q -d DIR [extra...] 0` and waits for its banner.
+///
+/// The environment variable `HTTP_SERVER_MODEL` (e.g. `threading`) runs
+/// the server in that model unless `extra` names one: `.ci/run` runs the
+/// HTTP suites once in the default model (the event loop) and once more
+/// in the threading and forking models.
 pub fn start_server(dir: &std::path::Path, extra: &[&str]) -> crate::ServerProcess {
     let dir = dir.to_str().expect("a UTF-8 temporary path");
     let mut args = vec!["-q", "-d", dir];
+    let model = std::env::var("HTTP_SERVER_MODEL").unwrap_or_default();
+    if !model.is_empty() && !extra.contains(&"--model") {
+        args.extend_from_slice(&["--model", model.as_str()]);
+    }
     args.extend_from_slice(extra);
     args.push("0");
     crate::ServerProcess::start("http-server", &args)

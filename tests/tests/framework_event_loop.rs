@@ -465,19 +465,18 @@ fn two_loops_share_the_clients_between_two_threads() {
     server.set_loops(2).unwrap();
     assert_eq!(server.loops(), 2);
     let running = RunningLoop::start(server, POLL);
-    let mut threads = std::collections::HashSet::new();
-    // Clients held open, so each loop keeps what it accepted while
-    // new ones arrive; both loops end up with some.
-    let mut clients = Vec::new();
-    for _ in 0..200 {
-        let mut client = connect(running.addr());
-        threads.insert(ask(&mut client, "?\n"));
-        clients.push(client);
-        if threads.len() == 2 {
-            break;
-        }
+    // The first loop deals new connections round the loops: of four
+    // clients, each loop serves two, on its own thread.
+    let mut clients: Vec<TcpStream> = (0..4).map(|_| connect(running.addr())).collect();
+    let mut threads = std::collections::HashMap::new();
+    for client in &mut clients {
+        *threads.entry(ask(client, "?\n")).or_insert(0) += 1;
     }
-    assert_eq!(threads.len(), 2, "both loops served clients");
+    assert_eq!(threads.len(), 2, "two loops, two threads: {threads:?}");
+    assert!(
+        threads.values().all(|&n| n == 2),
+        "dealt evenly: {threads:?}"
+    );
     running.stop();
 }
 
@@ -502,5 +501,123 @@ fn the_connection_cap_keeps_new_clients_waiting_until_one_leaves() {
     third.set_read_timeout(Some(DEADLINE)).unwrap();
     third.read_exact(&mut buf).unwrap();
     assert_eq!(&buf, b"3\n");
+    running.stop();
+}
+
+#[test]
+fn shutdown_write_ends_our_side_after_the_queue_but_keeps_reading() {
+    /// Says "ok" and ends its side on "bye"; counts every line.
+    struct HalfClose {
+        lines: Arc<Mutex<usize>>,
+    }
+    impl LineProtocol for HalfClose {
+        fn line_received(&mut self, conn: &mut Conn<'_>, line: &[u8]) -> io::Result<()> {
+            *self.lines.lock() += 1;
+            if line == b"bye\n" {
+                conn.write(b"ok\n");
+                conn.shutdown_write();
+                conn.write(b"ignored after shutdown_write\n");
+            }
+            Ok(())
+        }
+    }
+    let lines = Arc::new(Mutex::new(0));
+    let counted = Arc::clone(&lines);
+    let server = EpollTcpServer::bind("127.0.0.1:0", move || {
+        Lines::new(HalfClose {
+            lines: Arc::clone(&counted),
+        })
+    })
+    .unwrap();
+    let running = RunningLoop::start(server, POLL);
+    let mut client = connect(running.addr());
+    client.write_all(b"bye\n").unwrap();
+    assert_eq!(read_to_end(&mut client), b"ok\n", "then end of file");
+    // Our side is shut, theirs is not: the server still reads.
+    client.write_all(b"one\ntwo\n").unwrap();
+    assert!(wait_until(DEADLINE, || *lines.lock() == 3));
+    running.stop();
+}
+
+#[test]
+fn a_protocol_timer_fires_once_and_a_new_one_replaces_it() {
+    /// Sets a timer on "in N ms", cancels it on "cancel", says "ring" when it fires.
+    struct Alarm;
+    impl LineProtocol for Alarm {
+        fn line_received(&mut self, conn: &mut Conn<'_>, line: &[u8]) -> io::Result<()> {
+            let text = String::from_utf8_lossy(line);
+            let words: Vec<&str> = text.split_whitespace().collect();
+            match words[..] {
+                ["in", ms] => conn.set_timer(Some(Duration::from_millis(ms.parse().unwrap()))),
+                ["cancel"] => conn.set_timer(None),
+                _ => conn.write(line),
+            }
+            Ok(())
+        }
+        fn timed_out(&mut self, conn: &mut Conn<'_>, timeout: Timeout) -> io::Result<()> {
+            conn.write(format!("ring {timeout:?}\n").as_bytes());
+            Ok(())
+        }
+    }
+    let server = EpollTcpServer::bind("127.0.0.1:0", || Lines::new(Alarm)).unwrap();
+    let running = RunningLoop::start(server, POLL);
+    let mut client = connect(running.addr());
+    let started = Instant::now();
+    client.write_all(b"in 100\nin 400\n").unwrap();
+    let mut reader = BufReader::new(client.try_clone().unwrap());
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    assert_eq!(line, "ring Timer\n");
+    assert!(
+        started.elapsed() >= Duration::from_millis(400),
+        "the second replaced the first"
+    );
+    // A cancelled timer never rings; the connection stays (a protocol's
+    // timer does not close it).
+    client.write_all(b"in 100\ncancel\n").unwrap();
+    thread::sleep(Duration::from_millis(300));
+    assert_eq!(ask(&mut client, "still open\n"), "still open\n");
+    running.stop();
+}
+
+#[test]
+fn a_file_range_goes_out_by_sendfile_between_written_bytes() {
+    /// Answers "file" with head, a range of the file, tail.
+    struct Files {
+        path: std::path::PathBuf,
+    }
+    impl LineProtocol for Files {
+        fn line_received(&mut self, conn: &mut Conn<'_>, _: &[u8]) -> io::Result<()> {
+            let file = std::fs::File::open(&self.path)?;
+            conn.write(b"<");
+            conn.write_file(file, 10, 5 * 1024 * 1024);
+            conn.write(b">");
+            conn.close();
+            Ok(())
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data");
+    let content: Vec<u8> = (0..6 * 1024 * 1024u32).map(|i| (i % 253) as u8).collect();
+    std::fs::write(&path, &content).unwrap();
+    let mut server = EpollTcpServer::bind("127.0.0.1:0", move || {
+        Lines::new(Files { path: path.clone() })
+    })
+    .unwrap();
+    // Far below the file: a file range is not memory, so not limited.
+    server.set_max_output(64 * 1024);
+    let running = RunningLoop::start(server, POLL);
+    let mut client = connect(running.addr());
+    client.write_all(b"file\n").unwrap();
+    let got = read_to_end(&mut client);
+    let mut expected = b"<".to_vec();
+    expected.extend_from_slice(&content[10..10 + 5 * 1024 * 1024]);
+    expected.push(b'>');
+    assert!(
+        got == expected,
+        "{} bytes, expected {}",
+        got.len(),
+        expected.len()
+    );
     running.stop();
 }

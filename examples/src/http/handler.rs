@@ -16,15 +16,13 @@ use super::cache::SmallFiles;
 use super::conditional::Validators;
 use super::files::Root;
 use super::head::{Deadline, Head, HeadError, Version, py_repr, read_head};
-use super::idle::{IdleLoop, Parked};
 use super::limit::Limit;
 use super::listing;
 use super::log;
 use super::path::{self, Target};
 use super::range::{self, Ranged};
-use super::ready::{Step, receive_and_answer};
 use super::response::{INLINE_BODY, ResponseHead, error_page, read_body, reason};
-use super::sink::{Pending, Sink};
+use super::sink::Sink;
 
 /// The content type of the pages the server writes itself (errors, listings).
 const HTML: &str = "text/html;charset=utf-8";
@@ -51,41 +49,26 @@ pub struct Settings {
     pub max_connections: usize,
     /// Write the access log to stderr.
     pub access_log: bool,
-    /// Idle keep-alive connections wait in one epoll loop (which also
-    /// answers their small requests) instead of each holding a thread.
-    pub idle_loop: bool,
 }
 
-/// What every handler shares: the served directory, the settings, the
-/// connection count and the loop where idle connections wait.
+/// What every connection shares: the served directory, the settings and
+/// the connection count.
 pub struct Site {
     root: Root,
     pub(super) settings: Settings,
-    connections: Arc<Limit>,
-    pub(super) idle: Option<IdleLoop>,
+    pub(super) connections: Arc<Limit>,
     small_files: SmallFiles,
 }
 
 impl Site {
-    /// Opens `directory` for serving (and starts the idle-connection loop
-    /// when the settings ask for it).
+    /// Opens `directory` for serving.
     pub fn open(directory: &Path, settings: Settings) -> io::Result<Arc<Site>> {
-        let idle = if settings.idle_loop {
-            Some(IdleLoop::new()?)
-        } else {
-            None
-        };
-        let site = Arc::new(Site {
+        Ok(Arc::new(Site {
             root: Root::open(directory)?,
             connections: Arc::new(Limit::new(settings.max_connections)?),
             settings,
-            idle,
             small_files: SmallFiles::default(),
-        });
-        if site.idle.is_some() {
-            IdleLoop::start(&site)?;
-        }
-        Ok(site)
+        }))
     }
 }
 
@@ -102,73 +85,33 @@ impl HttpHandler {
 }
 
 impl RequestHandler<StreamRequest> for HttpHandler {
+    /// The blocking models: this thread (or child) serves the connection
+    /// from start to end, waiting when it must.
     fn handle(&mut self, request: &mut StreamRequest) -> io::Result<()> {
-        let client = match &request.client_address {
-            Address::Inet(addr) => addr.ip().to_string(),
-            other => other.to_string(),
-        };
-        if self.site.idle.is_some() {
-            self.answer_or_hand_on(request, client);
-        } else {
-            self.serve_here(request.connection(), &client);
-        }
-        Ok(())
-    }
-}
-
-impl HttpHandler {
-    /// The forking and loop servers: this thread (or child) serves the
-    /// connection from start to end, waiting when it must.
-    fn serve_here(&self, out: &Connection, client: &str) {
+        let client = client_name(&request.client_address);
         let site = &*self.site;
-        let mut conn = Conn::new(site, out, client, Sink::Blocking);
+        let out = request.connection();
+        let mut conn = Conn::new(site, out, &client, Sink::Blocking);
         // Errors of the client's connection (reset, timed out, gone) end
         // the connection; they are not the server's errors to report.
         if prepare_to_wait(out, site).is_err() {
-            return;
+            return Ok(());
         }
         let Some(_slot) = site.connections.try_enter() else {
             let _ = conn.reject_busy();
             linger(out);
-            return;
+            return Ok(());
         };
-        let _ = conn.run(Vec::new(), site.settings.timeout);
+        let _ = conn.run(site.settings.timeout);
+        Ok(())
     }
+}
 
-    /// The threading server: the accept loop answers what has already
-    /// arrived, if that needs no waiting (most requests: whole, small, and
-    /// the answer fits the socket), and passes the connection on — to the
-    /// idle loop to wait for a request, or to a thread to do the waiting.
-    /// A `Connection: close` request costs no thread switch at all.
-    fn answer_or_hand_on(&self, request: &mut StreamRequest, client: String) {
-        let site = &self.site;
-        let Some(idle) = &site.idle else { return };
-        let out = request.connection();
-        let slot = site.connections.try_enter();
-        let mut received = Vec::new();
-        let step = if slot.is_none() {
-            let mut conn = Conn::new(site, out, &client, Sink::NonBlocking(Pending::default()));
-            match conn.reject_busy() {
-                Ok(()) => Step::HandOff(conn.into_pending(), Next::CloseAndLinger),
-                Err(_) => Step::Close,
-            }
-        } else {
-            receive_and_answer(site, out, &client, &mut received)
-        };
-        let hand_off = match step {
-            Step::Close => return,
-            Step::Wait => None,
-            Step::HandOff(pending, next) => Some((pending, next)),
-        };
-        // The server closes the request when we return, unless it is detached.
-        let Ok(connection) = request.detach() else {
-            return;
-        };
-        let parked = Parked::new(connection, client, slot, received);
-        match hand_off {
-            None => idle.park(parked),
-            Some((pending, next)) => idle.hand_off(site, parked, pending, next),
-        }
+/// The client as the access log names it: its IP address.
+pub(super) fn client_name(address: &Address) -> String {
+    match address {
+        Address::Inet(addr) => addr.ip().to_string(),
+        other => other.to_string(),
     }
 }
 
@@ -182,66 +125,15 @@ fn prepare_to_wait(out: &Connection, site: &Site) -> io::Result<()> {
     out.set_timeout(Some(site.settings.timeout))
 }
 
-/// Serves, on this thread, a connection that the accept loop or the idle
-/// loop handed over: sends what they left `pending`, then does what `next`
-/// says — read more requests (starting with the bytes they received),
-/// close, or close gracefully. A connection that goes idle again returns
-/// to the idle loop.
-pub(super) fn resume(site: &Arc<Site>, parked: Parked, pending: Pending, next: Next) {
-    // Half a request that waited in the idle loop has only the rest of its
-    // time (a slow client gets no second deadline); a new one gets it all.
-    // Taken now, so that sending `pending` does not count.
-    let first_deadline = if parked.received.is_empty() {
-        site.settings.timeout
-    } else {
-        site.settings.timeout.saturating_sub(parked.waited())
-    };
-    let out = &parked.connection;
-    if prepare_to_wait(out, site).is_err() || pending.flush(out).is_err() {
-        return;
-    }
-    match next {
-        Next::Close => {
-            let _ = out.shutdown(Shutdown::Write);
-        }
-        Next::CloseAndLinger => linger(out),
-        Next::KeepAlive => {
-            let Parked {
-                connection,
-                client,
-                slot,
-                received,
-                ..
-            } = parked;
-            let mut conn = Conn::new(site, &connection, &client, Sink::Blocking);
-            match (conn.run(received, first_deadline), &site.idle) {
-                (Ok(Outcome::Idle), Some(idle)) => {
-                    idle.park(Parked::new(connection, client, slot, Vec::new()))
-                }
-                _ => {
-                    let _ = connection.shutdown(Shutdown::Write);
-                }
-            }
-        }
-    }
-}
-
 /// The state of one connection while a request is answered.
 pub(super) struct Conn<'a> {
     site: &'a Site,
     out: &'a Connection,
     client: &'a str,
     sink: Sink,
-}
-
-/// How [`Conn::run`] ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Outcome {
-    /// The connection is over (closed, or to be closed).
-    Done,
-    /// A kept-alive connection with no request waiting: the caller may
-    /// park it in the idle loop.
-    Idle,
+    /// `100 Continue` was sent already (by the event loop, while the body
+    /// was on its way): `respond` must not send it again.
+    continue_sent: bool,
 }
 
 /// How a response ended the exchange.
@@ -263,34 +155,48 @@ impl<'a> Conn<'a> {
             out,
             client,
             sink,
+            continue_sent: false,
         }
     }
 
-    /// What the responses left unsent (see [`Sink`]).
-    pub(super) fn into_pending(self) -> Pending {
-        self.sink.into_pending()
+    /// Notes that `100 Continue` has gone out for this request already.
+    pub(super) fn set_continue_sent(&mut self, sent: bool) {
+        self.continue_sent = sent;
+    }
+
+    /// Sends `100 Continue` if the request asks for it (and both sides
+    /// speak HTTP/1.1); returns whether it did.
+    pub(super) fn continue_if_expected(&mut self, head: &Head) -> io::Result<bool> {
+        let expected = head
+            .header("expect")
+            .is_some_and(|e| e.eq_ignore_ascii_case("100-continue"));
+        if expected
+            && head.version >= Version::HTTP_11
+            && self.settings().protocol >= Version::HTTP_11
+        {
+            self.send(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// The parts a collecting sink kept (see [`Sink`]).
+    pub(super) fn into_parts(self) -> Vec<super::sink::Part> {
+        self.sink.into_parts()
     }
 
     fn settings(&self) -> &Settings {
         &self.site.settings
     }
 
-    /// Reads and answers requests until the connection ends or, with an
-    /// idle loop to go to, until no request is waiting. `received` holds
-    /// bytes of the connection read before (by the idle loop).
-    fn run(&mut self, received: Vec<u8>, first_deadline: Duration) -> io::Result<Outcome> {
+    /// Reads and answers requests until the connection ends.
+    fn run(&mut self, timeout: Duration) -> io::Result<()> {
         // We read through our own buffer so that every read checks the
         // request's deadline. (The framework's `rfile` is left untouched.)
-        let timeout = self.settings().timeout;
-        let mut reader =
-            BufReader::with_capacity(8 * 1024, Deadline::new(self.out, first_deadline, received));
+        let mut reader = BufReader::with_capacity(8 * 1024, Deadline::new(self.out, timeout));
         let mut scratch = Vec::new();
-        let mut first = true;
         loop {
-            // The first request's time may have started in the idle loop.
-            if !std::mem::take(&mut first) {
-                reader.get_mut().restart(timeout);
-            }
+            reader.get_mut().restart(timeout);
             let next = match read_head(&mut reader, &mut scratch) {
                 Ok(head) => self.respond(&head, &mut reader)?,
                 Err(HeadError::Closed) => Next::Close,
@@ -305,20 +211,11 @@ impl<'a> Conn<'a> {
                 }
             };
             match next {
-                // Nothing more has come: rather than block this thread in a
-                // read, let the idle loop wait for the next request.
-                Next::KeepAlive
-                    if self.site.idle.is_some()
-                        && reader.buffer().is_empty()
-                        && !reader.get_ref().has_received() =>
-                {
-                    return Ok(Outcome::Idle);
-                }
                 Next::KeepAlive => continue,
-                Next::Close => return Ok(Outcome::Done),
+                Next::Close => return Ok(()),
                 Next::CloseAndLinger => {
                     linger(self.out);
-                    return Ok(Outcome::Done);
+                    return Ok(());
                 }
             }
         }
@@ -326,7 +223,7 @@ impl<'a> Conn<'a> {
 
     /// Over the connection cap: say so clearly (the caller then closes
     /// gracefully).
-    fn reject_busy(&mut self) -> io::Result<()> {
+    pub(super) fn reject_busy(&mut self) -> io::Result<()> {
         let message = format!(
             "Too many connections (the limit is {}); try again shortly",
             self.site.connections.max()
@@ -363,8 +260,8 @@ impl<'a> Conn<'a> {
         head.version >= Version::HTTP_11 || head.has_token("connection", "keep-alive")
     }
 
-    /// Answers one parsed request. (The idle loop calls this only for
-    /// requests without a body, so it never waits to read one.)
+    /// Answers one parsed request. (The event loop calls this only once
+    /// the whole of a small body has arrived, so it never waits to read one.)
     pub(super) fn respond(&mut self, head: &Head, reader: &mut impl BufRead) -> io::Result<Next> {
         let mut next = if self.wants_keep_alive(head) {
             Next::KeepAlive
@@ -380,8 +277,8 @@ impl<'a> Conn<'a> {
                 return self.error(Some(head), 417, "Expectation Failed", Next::CloseAndLinger);
             }
             // The client waits for this before it sends a body.
-            if head.version >= Version::HTTP_11 && self.settings().protocol >= Version::HTTP_11 {
-                self.send(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+            if !self.continue_sent {
+                self.continue_if_expected(head)?;
             }
         }
         // A body on a GET means nothing to us, but it must be read past.

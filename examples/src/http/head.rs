@@ -105,22 +105,18 @@ pub enum HeadError {
 /// A reader with a deadline: each read waits (`poll`) only for what is left
 /// of it, so a whole request head must arrive in time, however the client
 /// spreads its bytes. (The socket's read timeout, `SO_RCVTIMEO`, bounds one
-/// wait only.) It may start with bytes received already, by the accept or
-/// idle loop, before the socket's.
+/// wait only.) The event loop needs none of this: it sets a timer instead.
 pub struct Deadline<'a> {
     connection: &'a Connection,
     deadline: Instant,
-    received: io::Cursor<Vec<u8>>,
 }
 
 impl<'a> Deadline<'a> {
-    /// Reads `received` first, then from `connection`, with a deadline
-    /// `limit` from now.
-    pub fn new(connection: &'a Connection, limit: Duration, received: Vec<u8>) -> Deadline<'a> {
+    /// Reads from `connection` with a deadline `limit` from now.
+    pub fn new(connection: &'a Connection, limit: Duration) -> Deadline<'a> {
         Deadline {
             connection,
             deadline: Instant::now() + limit,
-            received: io::Cursor::new(received),
         }
     }
 
@@ -128,18 +124,10 @@ impl<'a> Deadline<'a> {
     pub fn restart(&mut self, limit: Duration) {
         self.deadline = Instant::now() + limit;
     }
-
-    /// Whether bytes received earlier are still waiting to be read.
-    pub fn has_received(&self) -> bool {
-        (self.received.position() as usize) < self.received.get_ref().len()
-    }
 }
 
 impl Read for Deadline<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.has_received() {
-            return self.received.read(buf);
-        }
         let left = self.deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return Err(io::ErrorKind::TimedOut.into());

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! http-server [--bind ADDR] [--directory DIR] [--protocol HTTP/1.0|HTTP/1.1]
-//!             [--model threading|forking|sequential] [PORT]
+//!             [--model poll|threading|forking|sequential] [PORT]
 //! ```
 //!
 //! The course's "httpserver, second version" (一个基于多线程并发的 HTTPServer):
@@ -21,22 +21,20 @@
 //! | the Apache-style access log on stderr | [`log`] |
 //! | the cap on concurrent connections (503 beyond it) | [`limit`] |
 //! | one connection, request after request (keep-alive) | [`handler`] |
-//! | idle keep-alive connections wait in one epoll loop, not a thread each | [`idle`] |
-//! | answer what has arrived, without waiting (accept loop, idle loop) | [`ready`] |
-//! | writes that wait (a thread) or never wait (the loops) | [`sink`] |
+//! | the same on the framework's event loop: every connection, one thread | [`on_loop`] |
+//! | writes that wait (a thread) or are queued (the event loop) | [`sink`] |
 
 pub mod cache;
 pub mod conditional;
 pub mod files;
 pub mod handler;
 pub mod head;
-pub mod idle;
 pub mod limit;
 pub mod listing;
 pub mod log;
+pub mod on_loop;
 pub mod path;
 pub mod range;
-pub mod ready;
 pub mod response;
 pub mod sink;
 
@@ -50,12 +48,13 @@ use std::time::Duration;
 
 use clap::Parser;
 use framework::{
-    Address, ForkingMixIn, MixIn, RequestHandler, Sequential, Server, ServerOptions, StreamRequest,
-    TcpTransport,
+    Address, EpollTcpServer, ForkingMixIn, MixIn, RequestHandler, Sequential, Server,
+    ServerOptions, StreamRequest, TcpTransport, ThreadingMixIn,
 };
 
 pub use handler::{HttpHandler, Site};
 pub use head::Version;
+pub use on_loop::HttpProtocol;
 
 /// Serve a directory over HTTP (like `python3 -m http.server`).
 #[derive(Parser, Debug)]
@@ -71,9 +70,9 @@ struct Args {
     /// HTTP version to answer with; HTTP/1.1 keeps connections open.
     #[arg(long, short = 'p', default_value = "HTTP/1.1", value_parser = parse_protocol)]
     protocol: Version,
-    /// How connections run: a thread each (like Python's
-    /// ThreadingHTTPServer), a child process each, or one at a time.
-    #[arg(long, value_enum, default_value_t = HttpModel::Threading)]
+    /// How connections run: all on one event loop, a thread each (like
+    /// Python's ThreadingHTTPServer), a child process each, or one at a time.
+    #[arg(long, value_enum, default_value_t = HttpModel::Poll)]
     model: HttpModel,
     /// Most children at once in the forking model (Python's `max_children`).
     #[arg(long, default_value_t = 40)]
@@ -83,8 +82,9 @@ struct Args {
     #[arg(long, default_value_t = 10.0, value_name = "SECONDS", value_parser = crate::serving::positive_seconds)]
     timeout: f64,
     /// Most connections handled at once; clients beyond it get 503.
-    #[arg(long, default_value_t = 256)]
-    max_connections: usize,
+    /// Default: 16384 on the event loop, 256 with a thread or process each.
+    #[arg(long)]
+    max_connections: Option<usize>,
     /// Do not write the access log to stderr.
     #[arg(long, short = 'q')]
     quiet: bool,
@@ -93,12 +93,14 @@ struct Args {
     port: u16,
 }
 
-/// The concurrency models: the framework's three.
+/// The concurrency models: the framework's four.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum HttpModel {
-    /// Threads for the connections that wait (the framework's
-    /// `ThreadingMixIn`); what needs no waiting is answered by the accept
-    /// loop, and idle keep-alive connections wait in one epoll loop.
+    /// Every connection on one event loop (`EventLoopServer`): an idle
+    /// keep-alive connection costs a table entry, not a thread.
+    Poll,
+    /// A thread per connection (the framework's `ThreadingMixIn`), like
+    /// Python's `ThreadingHTTPServer`.
     Threading,
     /// A child process per connection (`ForkingMixIn`).
     Forking,
@@ -140,26 +142,40 @@ fn run(args: &Args) -> io::Result<()> {
             // a kept-alive connection would shut every other client out.
             keep_alive: args.protocol >= Version::HTTP_11 && args.model != HttpModel::Sequential,
             timeout: Duration::from_secs_f64(args.timeout),
-            max_connections: args.max_connections,
+            max_connections: args.max_connections.unwrap_or(match args.model {
+                HttpModel::Poll => 16384,
+                _ => 256,
+            }),
             access_log: !args.quiet,
-            // Only threads can park connections and go on: a forked child
-            // serves one connection and exits.
-            idle_loop: args.model == HttpModel::Threading,
         },
     )?;
-    let factory = move || HttpHandler::new(Arc::clone(&site));
+    // Thousands of connections need a descriptor each: the soft limit is
+    // often 1024, the hard one much higher.
+    raise_fd_limit();
     let address = (args.bind.as_str(), args.port);
     // Like http.server: SO_REUSEADDR, so a restart does not wait for TIME_WAIT.
     let options = ServerOptions::reuse_address();
+    if args.model == HttpModel::Poll {
+        let factory = move || HttpProtocol::new(Arc::clone(&site));
+        let mut server = EpollTcpServer::bind_with(address, &options, factory)?;
+        // A client that reads nothing for the timeout, while an answer
+        // waits for it, is closed (as a thread's write timeout would).
+        server.set_idle_timeout(Some(Duration::from_secs_f64(args.timeout)));
+        return serve_on_loop(server);
+    }
+    let factory = move || HttpHandler::new(Arc::clone(&site));
     match args.model {
-        // Both run the framework's one-at-a-time accept loop. In the
-        // threading model the handler answers what has arrived and passes
-        // waiting work on to threads (see `HttpHandler`): the loop must not
-        // be a thread per connection itself, or every request would pay a
-        // thread switch.
-        HttpModel::Sequential | HttpModel::Threading => serve(
-            Server::<TcpTransport, Sequential, _>::bind_with(address, &options, factory)?,
-        ),
+        HttpModel::Poll => unreachable!("served above"),
+        HttpModel::Sequential => serve(Server::<TcpTransport, Sequential, _>::bind_with(
+            address, &options, factory,
+        )?),
+        HttpModel::Threading => {
+            let mut server =
+                Server::<TcpTransport, ThreadingMixIn, _>::bind_with(address, &options, factory)?;
+            // Like ThreadingHTTPServer: Ctrl+C does not wait for open connections.
+            server.mixin_mut().daemon_threads = true;
+            serve(server)
+        }
         HttpModel::Forking => {
             let mut server =
                 Server::<TcpTransport, ForkingMixIn, _>::bind_with(address, &options, factory)?;
@@ -178,6 +194,29 @@ pub fn banner(address: &SocketAddr) -> String {
     };
     let port = address.port();
     format!("Serving HTTP on {host} port {port} (http://{url_host}:{port}/) ...")
+}
+
+/// Sets the soft descriptor limit to the hard one.
+fn raise_fd_limit() {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    if let Ok((_, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
+        let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
+    }
+}
+
+/// Prints the banner and runs the event loop until Ctrl+C.
+fn serve_on_loop<F>(server: EpollTcpServer<HttpProtocol, F>) -> io::Result<()>
+where
+    F: Fn() -> HttpProtocol + Send + Sync + 'static,
+{
+    let Address::Inet(address) = server.server_address() else {
+        unreachable!("a TCP server has an internet address");
+    };
+    crate::serving::print_flushed(&banner(&address))?;
+    server.shutdown_on_ctrl_c()?;
+    server.serve_forever()?;
+    println!("\nKeyboard interrupt received, exiting.");
+    Ok(())
 }
 
 fn serve<M, F>(server: Server<TcpTransport, M, F>) -> io::Result<()>
