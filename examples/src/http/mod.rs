@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! http-server [--bind ADDR] [--directory DIR] [--protocol HTTP/1.0|HTTP/1.1]
-//!             [--model poll|threading|forking|sequential] [PORT]
+//!             [--model poll|threading|forking|sequential] [--loops N] [PORT]
 //! ```
 //!
 //! The course's "httpserver, second version" (一个基于多线程并发的 HTTPServer):
@@ -85,6 +85,9 @@ struct Args {
     /// Default: 16384 on the event loop, 256 with a thread or process each.
     #[arg(long)]
     max_connections: Option<usize>,
+    /// Event loops (threads) in the poll model; one per core is usual.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+    loops: u16,
     /// Do not write the access log to stderr.
     #[arg(long, short = 'q')]
     quiet: bool,
@@ -158,6 +161,7 @@ fn run(args: &Args) -> io::Result<()> {
     if args.model == HttpModel::Poll {
         let factory = move || HttpProtocol::new(Arc::clone(&site));
         let mut server = EpollTcpServer::bind_with(address, &options, factory)?;
+        server.set_loops(usize::from(args.loops))?;
         // A client that reads nothing for the timeout, while an answer
         // waits for it, is closed (as a thread's write timeout would).
         server.set_idle_timeout(Some(Duration::from_secs_f64(args.timeout)));

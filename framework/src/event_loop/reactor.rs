@@ -307,6 +307,7 @@ impl<P: Protocol> Reactor<P> {
             shutdown_write: false,
             write_shut: false,
             timer: None,
+            timer_queued: None,
         });
         let state = self.table.get(id).expect("just inserted");
         let registered = self.epoll.add(
@@ -419,8 +420,15 @@ impl<P: Protocol> Reactor<P> {
     fn settle_touched<T, F>(&mut self, cx: &Context<'_, T, F>) {
         loop {
             for id in std::mem::take(&mut self.table.timer_set) {
-                if let Some(when) = self.table.get(id).and_then(|s| s.timer) {
-                    self.timers.add(when, id, Kind::Timer);
+                let Some(state) = self.table.get_mut(id) else {
+                    continue;
+                };
+                // Only a deadline earlier than the one queued needs an entry.
+                if let Some(when) = state.timer {
+                    if state.timer_queued.is_none_or(|queued| when < queued) {
+                        state.timer_queued = Some(when);
+                        self.timers.add(when, id, Kind::Timer);
+                    }
                 }
             }
             let Some(index) = self.table.dirty.pop() else {
@@ -576,10 +584,21 @@ impl<P: Protocol> Reactor<P> {
                     }
                 }
                 Kind::Timer => {
-                    // Only the latest deadline the protocol set counts.
-                    if state.timer == Some(when) && state.ending == Ending::No {
-                        state.timer = None;
-                        self.time_out(cx, id, Timeout::Timer);
+                    if state.timer_queued != Some(when) {
+                        continue; // an entry replaced by an earlier one
+                    }
+                    state.timer_queued = None;
+                    match state.timer {
+                        // The protocol moved its deadline later meanwhile.
+                        Some(deadline) if deadline > now => {
+                            state.timer_queued = Some(deadline);
+                            self.timers.add(deadline, id, Kind::Timer);
+                        }
+                        Some(_) if state.ending == Ending::No => {
+                            state.timer = None;
+                            self.time_out(cx, id, Timeout::Timer);
+                        }
+                        _ => {}
                     }
                 }
                 Kind::Linger => {

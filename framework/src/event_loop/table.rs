@@ -79,6 +79,11 @@ pub(crate) struct State {
     pub(crate) write_shut: bool,
     /// The protocol's own deadline ([`Conn::set_timer`](super::Conn::set_timer)).
     pub(crate) timer: Option<Instant>,
+    /// The deadline of this connection's timer entry in the loop's heap.
+    /// A protocol that moves its timer later on every request (an HTTP
+    /// keep-alive connection) adds no entry: the one queued, when it comes
+    /// up, finds the later deadline and queues that instead.
+    pub(crate) timer_queued: Option<Instant>,
 }
 
 /// One place in the table.
