@@ -25,8 +25,8 @@ pub struct Limit {
 }
 
 /// One counted connection; the place is given back when it is dropped.
-/// It travels with the connection (into the idle loop too), so a parked
-/// keep-alive connection still counts.
+/// It lives with the connection (on its thread, or in its protocol on the
+/// event loop), so an idle keep-alive connection still counts.
 #[derive(Debug)]
 pub struct Slot(Arc<Limit>);
 
