@@ -338,6 +338,10 @@ impl<P: Protocol> Reactor<P> {
             |p, conn| p.connected(conn),
         );
         self.table.touch(id);
+        // A client usually sends its first bytes right after connecting:
+        // they are often here already, and reading them now saves a turn
+        // of the loop (one `epoll_wait`) per connection.
+        self.read_from(cx, id);
     }
 
     // --- reading ----------------------------------------------------------
