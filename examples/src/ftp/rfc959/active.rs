@@ -43,13 +43,13 @@ pub fn parse_eprt(arg: &str) -> Result<SocketAddr, EprtError> {
     let [proto, host, port, ""] = fields[..] else {
         return Err(bad);
     };
-    let ip: IpAddr = host
-        .parse()
-        .map_err(|_| EprtError(501, "Bad EPRT address."))?;
-    match (proto, ip) {
-        ("1", IpAddr::V4(_)) | ("2", IpAddr::V6(_)) => {}
-        ("1" | "2", _) => return Err(EprtError(501, "Bad EPRT address.")),
-        _ => return Err(EprtError(522, "Network protocol not supported, use (1,2).")),
+    if proto != "1" && proto != "2" {
+        return Err(EprtError(522, "Network protocol not supported, use (1,2)."));
+    }
+    let bad_address = EprtError(501, "Bad EPRT address.");
+    let ip: IpAddr = host.parse().map_err(|_| bad_address)?;
+    if ip.is_ipv4() != (proto == "1") {
+        return Err(EprtError(501, "Bad EPRT address."));
     }
     let port: u16 = port.parse().map_err(|_| bad)?;
     Ok(SocketAddr::new(ip, port))
