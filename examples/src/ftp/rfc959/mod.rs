@@ -30,9 +30,11 @@
 //! - [`passive`], [`active`]: PASV/EPSV listeners and PORT/EPRT
 //!   connections, and their security checks;
 //! - [`store`]: uploads that appear whole or not at all;
+//! - [`abort_watch`]: ABOR during a transfer, seen by a second thread;
 //! - [`auth`]: anonymous or one named user;
 //! - [`limits`]: connections in total and per address, across processes.
 
+pub mod abort_watch;
 pub mod active;
 pub mod auth;
 pub mod clock;

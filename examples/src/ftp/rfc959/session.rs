@@ -12,6 +12,7 @@ use std::os::fd::AsFd;
 use framework::StreamRequest;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
+use super::abort_watch::{client_wants_stop, looks_like_abort};
 use super::command::{Command, MAX_COMMAND_LINE};
 use super::config::Config;
 use super::handler::log;
@@ -387,9 +388,8 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// True if the client has sent something that should stop a running
-    /// transfer: `ABOR` (perhaps after Telnet bytes), or the end of the
-    /// control connection. Looks without taking anything out.
+    /// True if the client has sent `ABOR` or closed the control
+    /// connection (looked at without taking anything out).
     pub fn control_says_stop(&self) -> bool {
         let buffered = self.request.rfile.buffer();
         if !buffered.is_empty() {
@@ -397,18 +397,10 @@ impl<'a> Session<'a> {
         }
         let control = self.request.connection();
         let mut fds = [PollFd::new(control.as_fd(), PollFlags::POLLIN)];
-        if !matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0) {
-            return false;
-        }
-        let mut peek = [0u8; 16];
-        match socket2::SockRef::from(control).peek(unsafe_uninit(&mut peek)) {
-            Ok(0) => true,
-            Ok(n) => looks_like_abort(&peek[..n]),
-            Err(_) => true,
-        }
+        matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0) && client_wants_stop(control)
     }
 
-    /// After a transfer stopped by [`Session::control_says_stop`]: reads
+    /// After a transfer stopped by the client: reads
     /// what stopped it and answers (`426` for the transfer, `226` for the ABOR).
     pub fn answer_abort(&mut self) -> io::Result<Flow> {
         match read_line(&mut self.request.rfile, MAX_COMMAND_LINE) {
@@ -420,25 +412,6 @@ impl<'a> Session<'a> {
             _ => Ok(Flow::Close),
         }
     }
-}
-
-/// A command line starting with ABOR, Telnet bytes before it ignored.
-fn looks_like_abort(bytes: &[u8]) -> bool {
-    let text: Vec<u8> = bytes
-        .iter()
-        .copied()
-        .filter(|&b| b < 0x80)
-        .take(4)
-        .map(|b| b.to_ascii_uppercase())
-        .collect();
-    text == b"ABOR"
-}
-
-/// A byte buffer as the `MaybeUninit` buffer `socket2`'s `peek` wants.
-fn unsafe_uninit(buf: &mut [u8]) -> &mut [std::mem::MaybeUninit<u8>] {
-    // SAFETY: initialized bytes are valid `MaybeUninit<u8>`, and `peek`
-    // only writes into the buffer, never de-initializes it.
-    unsafe { &mut *(buf as *mut [u8] as *mut [std::mem::MaybeUninit<u8>]) }
 }
 
 /// The command as the log shows it: never a password.

@@ -168,20 +168,13 @@ pub enum Broken {
     Connection(io::Error),
     /// Writing the file failed (no space, a file too large).
     Write(io::Error),
-    /// Something arrived on the control connection (`ABOR`, or its end).
-    Interrupted,
 }
 
 /// Copies everything from `data` into `file` until the data connection
-/// ends; returns the byte count. `interrupted` is asked after every MiB.
-pub fn receive(
-    data: &mut impl Read,
-    file: &mut File,
-    mut interrupted: impl FnMut() -> bool,
-) -> Result<u64, Broken> {
+/// ends; returns the byte count.
+pub fn receive(data: &mut impl Read, file: &mut File) -> Result<u64, Broken> {
     let mut buffer = vec![0u8; RECEIVE_BUFFER];
     let mut total = 0u64;
-    let mut since_check = 0usize;
     loop {
         let n = match data.read(&mut buffer) {
             Ok(0) => return Ok(total),
@@ -191,13 +184,6 @@ pub fn receive(
         };
         file.write_all(&buffer[..n]).map_err(Broken::Write)?;
         total += n as u64;
-        since_check += n;
-        if since_check >= RECEIVE_BUFFER {
-            since_check = 0;
-            if interrupted() {
-                return Err(Broken::Interrupted);
-            }
-        }
     }
 }
 

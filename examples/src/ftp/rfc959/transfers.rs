@@ -9,10 +9,11 @@
 
 use std::fs::OpenOptions;
 use std::io::{self, Write};
-use std::net::{Shutdown, TcpStream};
+use std::net::TcpStream;
 use std::os::unix::fs::OpenOptionsExt;
 use std::time::SystemTime;
 
+use super::abort_watch::watching;
 use super::active::{self, bounce_problem};
 use super::listing::{self, facts, ls_line};
 use super::passive::{self, accept_from, epsv_text, pasv_text};
@@ -280,13 +281,9 @@ impl Session<'_> {
                 size - start
             ),
         )?;
-        let mut aborted = false;
-        let sent = send_file_from(&data, &file, start, size, |_| {
-            if !aborted && self.control_says_stop() {
-                // The next splice fails on the shut socket: the loop ends.
-                aborted = true;
-                let _ = data.shutdown(Shutdown::Both);
-            }
+        let control = self.request.connection();
+        let (sent, aborted) = watching(control, &data, || {
+            send_file_from(&data, &file, start, size, |_| {})
         });
         drop(data);
         match sent {
@@ -321,7 +318,7 @@ impl Session<'_> {
             Ok(upload) => upload,
             Err((code, text)) => return self.reply(code, &text),
         };
-        let Some(mut data) = self.open_data()? else {
+        let Some(data) = self.open_data()? else {
             return Ok(Flow::Continue);
         };
         let text = match kind {
@@ -329,10 +326,12 @@ impl Session<'_> {
             _ => "Ok to send data.".to_string(),
         };
         self.reply(150, &text)?;
-        let received = store::receive(&mut data, upload.file(), || self.control_says_stop());
+        let control = self.request.connection();
+        let (received, aborted) =
+            watching(control, &data, || store::receive(&mut &data, upload.file()));
         drop(data);
         match received {
-            Ok(_) if self.control_says_stop() => {
+            Ok(_) if aborted || self.control_says_stop() => {
                 // The data connection ended because the client went away
                 // (or aborted): a part of a file, which is not stored.
                 drop(upload);
@@ -345,7 +344,7 @@ impl Session<'_> {
                 ),
                 Err(reason) => self.reply(451, &reason),
             },
-            Err(Broken::Interrupted) => {
+            Err(_) if aborted => {
                 drop(upload);
                 self.answer_abort()
             }
