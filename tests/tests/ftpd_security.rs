@@ -236,3 +236,44 @@ fn limits_hold_across_forked_sessions() {
     drop(second);
     no_panic_logged(server);
 }
+
+#[test]
+fn passive_ports_stay_in_the_range() {
+    let dir = tree(&[("a.txt", b"a")]);
+    let server = start(dir.path(), &["--passive-ports", "47100-47119"]);
+    let mut c = Control::connect(&server.addr());
+    c.login();
+    for _ in 0..5 {
+        let addr = c.epsv();
+        assert!((47100..=47119).contains(&addr.port()), "{addr}");
+        let r = c.cmd("PASV");
+        let numbers: Vec<u16> = r
+            .split('(')
+            .nth(1)
+            .and_then(|s| s.split(')').next())
+            .unwrap_or_else(|| panic!("{r}"))
+            .split(',')
+            .map(|n| n.parse().unwrap())
+            .collect();
+        let port = numbers[4] * 256 + numbers[5];
+        assert!((47100..=47119).contains(&port), "{r}");
+    }
+    // And the last one is usable.
+    let mut data = TcpStream::connect(("127.0.0.1", {
+        let r = c.cmd("EPSV");
+        r.split("|||")
+            .nth(1)
+            .unwrap()
+            .split('|')
+            .next()
+            .unwrap()
+            .parse::<u16>()
+            .unwrap()
+    }))
+    .unwrap();
+    assert!(c.cmd("RETR a.txt").starts_with("150"));
+    let mut got = Vec::new();
+    data.read_to_end(&mut got).unwrap();
+    assert_eq!(got, b"a");
+    assert!(c.reply().starts_with("226"));
+}
