@@ -5,6 +5,9 @@
 //! bench-ftpd [--size-mib N] [--runs N] [--clients N] [--dir DIR] [--only NAME,...]
 //! ```
 //!
+//! 0. The ceiling: 1 GiB over one loopback TCP connection without FTP,
+//!    from memory, the receiver discarding (for RETR) or writing a new
+//!    file next to the uploads (for STOR).
 //! 1. RETR of a 1 GiB file, and STOR of 1 GiB, each `--runs` times taking
 //!    turns between the servers (median shown): MB/s, client discards /
 //!    sends from memory, the same client code for every server.
@@ -518,6 +521,48 @@ fn idle_pss(kind: Kind, root: &Path, clients: usize) -> Result<(u64, u64), Strin
     Ok((before, with))
 }
 
+/// The reference: `size` bytes over one loopback TCP connection without
+/// FTP, sent from memory. The receiver discards them (what a download
+/// could reach), or with `into` writes them to a new file there (what an
+/// upload could reach). Seconds.
+fn plain_copy(size: u64, chunk: &[u8], into: Option<&Path>) -> Result<f64, String> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let into = into.map(Path::to_path_buf);
+    let receiver = thread::spawn(move || -> Result<(), String> {
+        let (mut socket, _) = listener.accept().map_err(|e| e.to_string())?;
+        let mut file = match &into {
+            Some(path) => Some(fs::File::create(path).map_err(|e| e.to_string())?),
+            None => None,
+        };
+        let mut buffer = vec![0u8; MIB as usize];
+        loop {
+            let n = socket.read(&mut buffer).map_err(|e| e.to_string())?;
+            if n == 0 {
+                break;
+            }
+            if let Some(file) = &mut file {
+                file.write_all(&buffer[..n]).map_err(|e| e.to_string())?;
+            }
+        }
+        if let Some(path) = &into {
+            let _ = fs::remove_file(path);
+        }
+        Ok(())
+    });
+    let start = Instant::now();
+    let mut socket = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    let mut left = size;
+    while left > 0 {
+        let n = left.min(chunk.len() as u64) as usize;
+        socket.write_all(&chunk[..n]).map_err(|e| e.to_string())?;
+        left -= n as u64;
+    }
+    drop(socket);
+    receiver.join().map_err(|_| "the receiver panicked")??;
+    Ok(start.elapsed().as_secs_f64())
+}
+
 /// Writes and deletes a file of `size` bytes next to the uploads, just
 /// before each STOR. On this kind of virtual machine, pages the guest
 /// freed a while ago are given back to the host (free page reporting),
@@ -625,7 +670,11 @@ fn run(options: &Options) -> Result<(), String> {
     let mut stor: Vec<Vec<f64>> = vec![Vec::new(); kinds.len()];
     let mut sessions: Vec<Vec<f64>> = vec![Vec::new(); kinds.len()];
     let mut retried: Vec<usize> = vec![0; kinds.len()];
+    let (mut plain_down, mut plain_up) = (Vec::new(), Vec::new());
     for run in 0..options.runs as usize {
+        plain_down.push(plain_copy(size, &chunk, None)?);
+        warm_pages(&root, size, &chunk)?;
+        plain_up.push(plain_copy(size, &chunk, Some(&up.join(".plain")))?);
         // Take turns, starting with a different server each run.
         for k in 0..kinds.len() {
             let i = (k + run) % kinds.len();
@@ -670,6 +719,12 @@ fn run(options: &Options) -> Result<(), String> {
         "{:<16} {:>10} {:>10} {:>14} {:>12} {:>14}",
         "server", "RETR MB/s", "STOR MB/s", "sessions s", "PSS idle", "PSS +sessions"
     );
+    println!(
+        "{:<16} {:>10.0} {:>10.0}   (one TCP connection, no FTP: the ceiling)",
+        "plain TCP copy",
+        mb / median(&plain_down),
+        mb / median(&plain_up),
+    );
     for (i, kind) in kinds.iter().enumerate() {
         let (r, s, t) = rows[i];
         let (before, with) = memory[i];
@@ -688,19 +743,25 @@ fn run(options: &Options) -> Result<(), String> {
         "every run, in order (RETR MB/s | STOR MB/s | {} sessions, s | connections made again after 2 s without a greeting):",
         options.clients
     );
+    let f = |v: &[f64], per: bool| {
+        v.iter()
+            .map(|x| {
+                if per {
+                    format!("{:.0}", mb / x)
+                } else {
+                    format!("{x:.3}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    println!(
+        "  {:<16} {} | {}",
+        "plain TCP copy",
+        f(&plain_down, true),
+        f(&plain_up, true)
+    );
     for (i, kind) in kinds.iter().enumerate() {
-        let f = |v: &[f64], per: bool| {
-            v.iter()
-                .map(|x| {
-                    if per {
-                        format!("{:.0}", mb / x)
-                    } else {
-                        format!("{x:.3}")
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
         println!(
             "  {:<16} {} | {} | {} | {}",
             kind.name(),
