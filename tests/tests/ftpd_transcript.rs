@@ -411,3 +411,92 @@ fn ftpd_limits_and_idle_timeout() {
         third.render()
     ));
 }
+
+#[test]
+fn ftpd_data_connection_refusals() {
+    let dir = tree(&[("hello.txt", b"hello, world\n")]);
+    std::fs::write(
+        dir.path().join("big.bin"),
+        ftpd_common::pattern(1, 64 << 20),
+    )
+    .unwrap();
+    let server = ftpd_common::start_with_file_size_limit(
+        dir.path(),
+        &[
+            "--writable",
+            "--data-timeout",
+            "1",
+            "--max-connections",
+            "2",
+        ],
+        1 << 20,
+    );
+    let addr = server.addr();
+    let mut t = Transcript::connect(&addr).unwrap();
+    reply(&mut t);
+    cmd(&mut t, "USER anonymous");
+    cmd(&mut t, "PASS x");
+    cmd(&mut t, "TYPE I");
+    t.note("a data connection that never comes: 425 after --data-timeout (1 s)");
+    let r = cmd(&mut t, "EPSV");
+    let port = r
+        .split("|||")
+        .nth(1)
+        .unwrap()
+        .split('|')
+        .next()
+        .unwrap()
+        .to_string();
+    t.filter(&format!("|||{port}|"), "|||<DATA-PORT>|");
+    cmd(&mut t, "RETR hello.txt");
+
+    t.note("an upload the server cannot write (here over its file size limit,");
+    t.note("as on a full disk): 452, and nothing is stored");
+    let mut data = epsv(&mut t, &addr);
+    cmd(&mut t, "STOR big-upload.bin");
+    let _ = data.write_all(&vec![b'x'; 2 << 20]);
+    t.note("(the client sent up to 2 MiB; the server stopped reading after 1 MiB)");
+    drop(data);
+    reply(&mut t);
+
+    t.note("a data connection reset in the middle of an upload: 426, nothing stored");
+    let data = epsv(&mut t, &addr);
+    cmd(&mut t, "STOR reset.bin");
+    (&data).write_all(b"the first half").unwrap();
+    t.record("C(data)", b"the first half");
+    socket2::SockRef::from(&data)
+        .set_linger(Some(std::time::Duration::ZERO))
+        .unwrap();
+    drop(data);
+    t.note("(the client reset the data connection)");
+    reply(&mut t);
+
+    t.note("ABOR during a download: 426 for the transfer, then 226 for the ABOR");
+    let mut data = epsv(&mut t, &addr);
+    cmd(&mut t, "RETR big.bin");
+    let mut first = vec![0u8; 1 << 20];
+    data.read_exact(&mut first).unwrap();
+    t.note("(the client read 1 MiB of it, then sent ABOR)");
+    t.send(b"ABOR\r\n").unwrap();
+    reply(&mut t);
+    reply(&mut t);
+    drop(data);
+
+    t.note("--max-connections 2: a second session is welcome, a third is not");
+    let mut second = Transcript::connect(&addr).unwrap();
+    let greeting = String::from_utf8(second.recv_line().unwrap()).unwrap();
+    assert!(greeting.starts_with("220"), "{greeting}");
+    let mut third = Transcript::connect(&addr).unwrap();
+    let refusal = third.recv_line().unwrap();
+    t.record("S(third session)", &refusal);
+    third.recv_to_end().unwrap();
+    t.note("(and the third connection was closed)");
+    cmd(&mut t, "QUIT");
+    t.recv_to_end().unwrap();
+    insta::assert_snapshot!(t.render());
+    assert_eq!(
+        ftpd_common::entries(dir.path()),
+        ["big.bin", "hello.txt"],
+        "nothing of the failed uploads is left"
+    );
+}
