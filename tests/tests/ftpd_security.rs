@@ -277,3 +277,28 @@ fn passive_ports_stay_in_the_range() {
     assert_eq!(got, b"a");
     assert!(c.reply().starts_with("226"));
 }
+
+#[test]
+fn over_ipv6_epsv_and_eprt_work_and_pasv_says_why_not() {
+    let dir = tree(&[("a.txt", b"over IPv6")]);
+    let server = start(dir.path(), &["--bind", "::1"]);
+    let addr = format!("[::1]:{}", server.port);
+    let mut c = Control::connect(&addr);
+    c.login();
+    assert_eq!(c.cmd("PASV"), "425 PASV is IPv4 only: use EPSV.");
+    assert_eq!(c.download("RETR a.txt").unwrap(), b"over IPv6");
+    // Active mode to the client's own IPv6 address; an IPv4 one is another address.
+    let listener = std::net::TcpListener::bind("[::1]:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let r = c.cmd(&format!("EPRT |1|127.0.0.1|{port}|"));
+    assert!(r.starts_with("501") && r.contains("bounce"), "{r}");
+    let r = c.cmd(&format!("EPRT |2|::1|{port}|"));
+    assert!(r.starts_with("200"), "{r}");
+    c.send("RETR a.txt");
+    let (mut data, _) = listener.accept().unwrap();
+    let mut got = Vec::new();
+    data.read_to_end(&mut got).unwrap();
+    assert_eq!(got, b"over IPv6");
+    assert!(c.reply().starts_with("150"));
+    assert!(c.reply().starts_with("226"));
+}
