@@ -18,7 +18,8 @@
 //! One idea per file:
 //! - [`config`]: the command line and the settings;
 //! - [`handler`]: the framework handler: limits, timeouts, the greeting;
-//! - [`session`]: the command loop: login, the command table, simple commands;
+//! - [`session`]: the command loop, the command table, simple commands;
+//! - [`login`]: USER and PASS;
 //! - [`files`]: the current directory and the commands on names
 //!   (CWD, MKD, DELE, RNFR/RNTO, SIZE, MLST ...);
 //! - [`transfers`]: data connections and the commands that use them
@@ -44,6 +45,7 @@ pub mod files;
 pub mod handler;
 pub mod limits;
 pub mod listing;
+pub mod login;
 pub mod passive;
 pub mod path;
 pub mod reply;

@@ -1,5 +1,5 @@
-//! One control connection's session: the greeting, the command loop, the
-//! login, the command table, and the commands that only talk.
+//! One control connection's session: the greeting, the command loop,
+//! the command table, and the commands that only talk (login: `login.rs`).
 //!
 //! The state RFC 959 keeps per session lives here: who logged in, the
 //! current directory, the transfer type, the next data connection
@@ -75,9 +75,12 @@ pub struct Session<'a> {
     pub peer: IpAddr,
     /// The server's address on this connection (passive listeners bind it).
     pub local: IpAddr,
-    user: Option<String>,
-    logged_in: bool,
-    failures: u32,
+    /// The name given by USER, waiting for PASS.
+    pub(super) user: Option<String>,
+    /// PASS was accepted.
+    pub(super) logged_in: bool,
+    /// Wrong passwords so far.
+    pub(super) failures: u32,
     /// The current directory.
     pub cwd: VirtualPath,
     /// TYPE I (true) or TYPE A.
@@ -260,48 +263,6 @@ impl<'a> Session<'a> {
         }
     }
 
-    fn user_command(&mut self, name: &str) -> io::Result<Flow> {
-        if self.logged_in {
-            return self.reply(530, "Already logged in: cannot change to another user.");
-        }
-        if !self.config.accounts.knows(name) {
-            return self.reply(530, "This server is anonymous only.");
-        }
-        self.user = Some(name.to_string());
-        self.reply(331, "Please specify the password.")
-    }
-
-    fn pass(&mut self, password: &str) -> io::Result<Flow> {
-        if self.logged_in {
-            return self.reply(230, "Already logged in.");
-        }
-        let Some(user) = self.user.take() else {
-            return self.reply(503, "Login with USER first.");
-        };
-        if self.config.accounts.check(&user, password) {
-            self.logged_in = true;
-            return self.reply(230, "Login successful.");
-        }
-        // Slow every guess down, and stop a guesser after a few.
-        std::thread::sleep(self.config.login_delay);
-        self.failures += 1;
-        log(
-            self.request,
-            &format!(
-                "login failed for {user:?} ({} of {})",
-                self.failures, self.config.max_login_failures
-            ),
-        );
-        if self.failures >= self.config.max_login_failures {
-            self.send(reply::line(
-                530,
-                "Login incorrect; too many failures, closing.",
-            ))?;
-            return Ok(Flow::Close);
-        }
-        self.reply(530, "Login incorrect.")
-    }
-
     fn feat(&mut self) -> io::Result<Flow> {
         let features: Vec<String> = [
             "EPRT".to_string(),
@@ -379,13 +340,6 @@ impl<'a> Session<'a> {
             "End of status",
         ))?;
         Ok(Flow::Continue)
-    }
-
-    fn user_name(&self) -> String {
-        match &self.config.accounts {
-            super::auth::Accounts::Anonymous => "anonymous".to_string(),
-            super::auth::Accounts::User { name, .. } => name.clone(),
-        }
     }
 
     /// True if the client has sent `ABOR` or closed the control
