@@ -48,7 +48,7 @@ ci:
 
 # Run every benchmark (release builds; prints tables of ratios).
 [group('bench')]
-bench: bench-echo bench-ftp bench-chat bench-http
+bench: bench-echo bench-ftp bench-ftpd bench-chat bench-http
 
 # Echo server: connection rate and ping-pong, against Python's socketserver.
 [group('bench')]
@@ -59,6 +59,11 @@ bench-echo *ARGS:
 [group('bench')]
 bench-ftp *ARGS:
     cargo bench-ftp {{ARGS}}
+
+# Standard FTP (ftpd): 1 GiB RETR/STOR, 300 sessions, memory, against pyftpdlib and vsftpd.
+[group('bench')]
+bench-ftpd *ARGS:
+    cargo bench-ftpd {{ARGS}}
 
 # Chat room: delivery rate and latency with 100 members.
 [group('bench')]
@@ -84,6 +89,11 @@ http-server *ARGS:
 [group('demo')]
 ftp-server *ARGS:
     cargo ftp-server {{ARGS}}
+
+# Demo: standard FTP (RFC 959) for curl, lftp, ftplib (serves DIR; port 2121).
+[group('demo')]
+ftpd *ARGS:
+    cargo ftpd {{ARGS}}
 
 # Demo: the FTP-style client (menu; or `ADDR list|get NAME|put PATH`).
 [group('demo')]

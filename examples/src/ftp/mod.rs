@@ -17,11 +17,13 @@
 //! - [`transfer`]: file bytes to a socket with `splice` (or `sendfile`), from a socket
 //!   with `splice`, never through our own buffers;
 //! - [`server`]: the request handler and the `ftp-server` program;
-//! - [`client`]: the `ftp-client` program, menu and one-shot forms.
+//! - [`client`]: the `ftp-client` program, menu and one-shot forms;
+//! - [`rfc959`]: standard FTP on the same library, the `ftpd` program.
 
 pub mod client;
 pub mod library;
 pub mod protocol;
+pub mod rfc959;
 pub mod server;
 pub mod transfer;
 

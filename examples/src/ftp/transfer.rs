@@ -25,8 +25,9 @@ const SEND_CHUNK: usize = 1 << 20;
 /// default `pipe-max-size`). Pipes only hold references to pages.
 const PIPE_SIZE: usize = 1 << 20;
 
-/// The buffer an upload is read into: large reads mean few calls.
-const RECEIVE_BUFFER: usize = 1 << 20;
+/// The buffer an upload is read into: large reads mean few calls (also
+/// the standard FTP server's, `rfc959::store`).
+pub const RECEIVE_BUFFER: usize = 1 << 20;
 
 /// Sends `size` bytes of `file`, from its start, to `socket` without
 /// copying them through the program: `splice(2)` from the file into a 1 MiB
@@ -51,10 +52,23 @@ pub fn send_file(
     socket: impl AsFd,
     file: &File,
     size: u64,
+    progress: impl FnMut(u64),
+) -> io::Result<()> {
+    send_file_from(socket, file, 0, size, progress)
+}
+
+/// [`send_file`] from byte `start` of the file up to byte `size`: the
+/// resumed download of standard FTP (`REST start`, then `RETR`).
+pub fn send_file_from(
+    socket: impl AsFd,
+    file: &File,
+    start: u64,
+    size: u64,
     mut progress: impl FnMut(u64),
 ) -> io::Result<()> {
     let _cork = Cork::new(&socket);
-    let mut offset: libc::off_t = 0;
+    let start = libc::off_t::try_from(start).map_err(|_| io::ErrorKind::InvalidInput)?;
+    let mut offset: libc::off_t = start;
     if let Ok((pipe_out, pipe_in)) = nix::unistd::pipe() {
         let _ = fcntl(&pipe_in, FcntlArg::F_SETPIPE_SZ(PIPE_SIZE as libc::c_int));
         let flags = SpliceFFlags::SPLICE_F_MOVE | SpliceFFlags::SPLICE_F_MORE;
@@ -65,7 +79,7 @@ pub fn send_file(
                 Ok(n) => n,
                 Err(Errno::EINTR) => continue,
                 // This file system cannot splice: sendfile below does the rest.
-                Err(Errno::EINVAL) if offset == 0 => break,
+                Err(Errno::EINVAL) if offset == start => break,
                 Err(errno) => return Err(errno.into()),
             };
             let mut in_pipe = n;

@@ -1,0 +1,112 @@
+//! Watching the control connection while a transfer runs, for `ABOR`.
+//!
+//! A transfer blocks: in `splice` while the client does not read, in
+//! `read` while it does not send. A client that gives up sends `ABOR` on
+//! the control connection (RFC 959 §4.1.3) and may stop reading or
+//! sending the data at the same moment, so checking between two chunks
+//! is not enough: the next chunk may never move. So a second thread
+//! waits on the control connection during the transfer; when `ABOR` (or
+//! the end of the connection: the client is gone) arrives, it shuts the
+//! data connection down, which ends the blocked call at once. It only
+//! *peeks*: the session reads the `ABOR` line itself afterwards.
+//!
+//! The watcher is woken through a pipe when the transfer ends, so a
+//! transfer costs one thread and one pipe, and no waiting.
+
+use std::net::{Shutdown, TcpStream};
+use std::os::fd::AsFd;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use framework::Connection;
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+
+/// Runs `transfer` while watching `control`; returns its result and
+/// whether it was stopped by the client (ABOR, or the client left).
+pub fn watching<T>(
+    control: &Connection,
+    data: &TcpStream,
+    transfer: impl FnOnce() -> T,
+) -> (T, bool) {
+    let Ok((wake_read, wake_write)) = nix::unistd::pipe() else {
+        // No pipe (out of descriptors): the transfer runs unwatched.
+        return (transfer(), false);
+    };
+    let stopped = AtomicBool::new(false);
+    let result = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let mut fds = [
+                PollFd::new(control.as_fd(), PollFlags::POLLIN),
+                PollFd::new(wake_read.as_fd(), PollFlags::POLLIN),
+            ];
+            loop {
+                match poll(&mut fds, PollTimeout::NONE) {
+                    Err(nix::errno::Errno::EINTR) => continue,
+                    Err(_) => return,
+                    Ok(_) => {}
+                }
+                let woken = fds[1].revents().is_some_and(|r| !r.is_empty());
+                let control_ready = fds[0].revents().is_some_and(|r| !r.is_empty());
+                if woken || !control_ready {
+                    return;
+                }
+                if client_wants_stop(control) {
+                    stopped.store(true, Ordering::SeqCst);
+                    let _ = data.shutdown(Shutdown::Both);
+                }
+                // Another command waiting (or the stop handled): it stays
+                // readable, so watching further would spin.
+                return;
+            }
+        });
+        let result = transfer();
+        let _ = nix::unistd::write(&wake_write, b"!");
+        result
+    });
+    (result, stopped.load(Ordering::SeqCst))
+}
+
+/// Peeks at the control connection: `ABOR` (Telnet bytes before it
+/// ignored) or its end.
+pub fn client_wants_stop(control: &Connection) -> bool {
+    let mut peek = [0u8; 16];
+    // SAFETY: recv writes at most `peek.len()` bytes into the buffer;
+    // MSG_PEEK leaves them in the socket, MSG_DONTWAIT never blocks.
+    let n = unsafe {
+        libc::recv(
+            std::os::fd::AsRawFd::as_raw_fd(control),
+            peek.as_mut_ptr().cast(),
+            peek.len(),
+            libc::MSG_PEEK | libc::MSG_DONTWAIT,
+        )
+    };
+    match n {
+        0 => true,
+        n if n < 0 => false,
+        n => looks_like_abort(&peek[..n as usize]),
+    }
+}
+
+/// A command line starting with ABOR, Telnet bytes before it ignored.
+pub fn looks_like_abort(bytes: &[u8]) -> bool {
+    let text: Vec<u8> = bytes
+        .iter()
+        .copied()
+        .filter(|&b| b < 0x80)
+        .take(4)
+        .map(|b| b.to_ascii_uppercase())
+        .collect();
+    text == b"ABOR"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn abor_with_or_without_telnet_bytes() {
+        assert!(looks_like_abort(b"ABOR\r\n"));
+        assert!(looks_like_abort(b"\xff\xf4\xff\xf2abor\r\n"));
+        assert!(!looks_like_abort(b"STAT\r\n"));
+        assert!(!looks_like_abort(b"AB"));
+    }
+}

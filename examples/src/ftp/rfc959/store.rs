@@ -1,0 +1,243 @@
+//! Uploads (`STOR`, `APPE`, `STOU`, `REST` + `STOR`) that appear whole or
+//! not at all.
+//!
+//! As in the course's library, the bytes go to a hidden temporary file
+//! (`.upload-XXXXXX`) in the target's own directory, renamed to its name
+//! only when the client has sent everything: `rename` is atomic, so the
+//! name always points to a whole file, the old one or the new one. A
+//! broken upload (the client vanished, a reset, a timeout, a full disk,
+//! `ABOR`) drops the temporary file, and nothing of it was ever visible.
+//!
+//! Standard FTP changes two things. The size is not sent before the
+//! bytes: the end of the data connection marks the end of the file. And
+//! `STOR` replaces an existing file (RFC 959), where the course's `P`
+//! refused; `STOU` never replaces. Appending (`APPE`) and resuming
+//! (`REST n` then `STOR`) copy the existing file's bytes (all of them, or
+//! the first `n`) into the temporary file first, then add what arrives:
+//! the old file stays whole and readable until the new one replaces it.
+
+use std::fs::{File, OpenOptions, Permissions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use tempfile::NamedTempFile;
+
+use crate::ftp::describe;
+use crate::ftp::library::UPLOAD_PREFIX;
+use crate::ftp::transfer::RECEIVE_BUFFER;
+
+/// What kind of upload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `STOR`: a new file, or a new version of one.
+    Replace,
+    /// `REST n` then `STOR`: keep the first `n` bytes, add the rest.
+    Resume(u64),
+    /// `APPE`: keep the whole file, add to its end.
+    Append,
+    /// `STOU`: a new file under a name no file has yet.
+    Unique,
+}
+
+/// A refusal before any byte moved: a reply code and its text.
+pub type Refusal = (u16, String);
+
+/// An upload in progress.
+#[derive(Debug)]
+pub struct Store {
+    temp: NamedTempFile,
+    dir: PathBuf,
+    name: String,
+    mode: Mode,
+}
+
+impl Store {
+    /// Starts an upload of `name` in directory `dir` (already checked by
+    /// `path`): refuses a name held by something else than a regular file,
+    /// a resume point past the end, then creates the temporary file.
+    pub fn begin(dir: &Path, name: &str, mode: Mode) -> Result<Store, Refusal> {
+        let target = dir.join(name);
+        let existing = match std::fs::symlink_metadata(&target) {
+            Ok(meta) if !meta.is_file() && mode != Mode::Unique => {
+                return Err((550, "Not a regular file.".to_string()));
+            }
+            Ok(meta) => Some(meta.len()),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => None,
+            Err(err) => return Err((550, format!("Cannot store it: {}.", describe(&err)))),
+        };
+        let keep = match (mode, existing) {
+            (Mode::Resume(n), Some(len)) if n > len => {
+                return Err((
+                    554,
+                    format!("Invalid REST parameter: the file has {len} bytes."),
+                ));
+            }
+            (Mode::Resume(n), None) if n > 0 => {
+                return Err((554, "Invalid REST parameter: no such file.".to_string()));
+            }
+            (Mode::Resume(n), _) => n,
+            (Mode::Append, Some(len)) => len,
+            _ => 0,
+        };
+        let mut temp = tempfile::Builder::new()
+            .prefix(UPLOAD_PREFIX)
+            .tempfile_in(dir)
+            .map_err(|err| (451, format!("Cannot store it: {}.", describe(&err))))?;
+        if keep > 0 {
+            copy_start(&target, keep, temp.as_file_mut())
+                .map_err(|err| (451, format!("Cannot store it: {}.", describe(&err))))?;
+        }
+        Ok(Store {
+            temp,
+            dir: dir.to_path_buf(),
+            name: name.to_string(),
+            mode,
+        })
+    }
+
+    /// The name `STOU` will most likely give: the first of `NAME`,
+    /// `NAME.1`, `NAME.2` ... that is free now (the rename decides).
+    pub fn unique_name(dir: &Path, name: &str) -> String {
+        (0..1000)
+            .map(|n| candidate(name, n))
+            .find(|c| std::fs::symlink_metadata(dir.join(c)).is_err())
+            .unwrap_or_else(|| name.to_string())
+    }
+
+    /// The temporary file the bytes go to.
+    pub fn file(&mut self) -> &mut File {
+        self.temp.as_file_mut()
+    }
+
+    /// Gives the whole file its name and returns that name (for `STOU`, the
+    /// one chosen here). Dropping a `Store` instead deletes the bytes.
+    pub fn finish(self) -> Result<String, String> {
+        // tempfile creates files readable by the owner only; a served file
+        // is readable by all, like one copied in with `cp`.
+        let _ = self
+            .temp
+            .as_file()
+            .set_permissions(Permissions::from_mode(0o644));
+        if self.mode != Mode::Unique {
+            return match self.temp.persist(self.dir.join(&self.name)) {
+                Ok(_) => Ok(self.name),
+                Err(err) => Err(format!("Cannot store it: {}.", describe(&err.error))),
+            };
+        }
+        // STOU: NAME, then NAME.1, NAME.2 ... whichever is free when the
+        // rename happens (`persist_noclobber` never replaces).
+        let mut temp = self.temp;
+        for n in 0..1000 {
+            let name = candidate(&self.name, n);
+            match temp.persist_noclobber(self.dir.join(&name)) {
+                Ok(_) => return Ok(name),
+                Err(err) if err.error.kind() == io::ErrorKind::AlreadyExists => temp = err.file,
+                Err(err) => return Err(format!("Cannot store it: {}.", describe(&err.error))),
+            }
+        }
+        Err("Cannot store it: no unique name found.".to_string())
+    }
+}
+
+/// `STOU`'s `n`th try: `NAME`, then `NAME.1`, `NAME.2` ...
+fn candidate(name: &str, n: u32) -> String {
+    match n {
+        0 => name.to_string(),
+        n => format!("{name}.{n}"),
+    }
+}
+
+/// Copies the first `n` bytes of `target` (not a symlink) into `into`.
+fn copy_start(target: &Path, n: u64, into: &mut File) -> io::Result<()> {
+    let source = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(target)?;
+    let copied = io::copy(&mut source.take(n), into)?;
+    if copied != n {
+        return Err(io::Error::other("the file shrank"));
+    }
+    Ok(())
+}
+
+/// Why [`receive`] stopped before the end of the data connection.
+#[derive(Debug)]
+pub enum Broken {
+    /// The data connection failed (a reset, a timeout).
+    Connection(io::Error),
+    /// Writing the file failed (no space, a file too large).
+    Write(io::Error),
+}
+
+/// Copies everything from `data` into `file` until the data connection
+/// ends; returns the byte count.
+pub fn receive(data: &mut impl Read, file: &mut File) -> Result<u64, Broken> {
+    let mut buffer = vec![0u8; RECEIVE_BUFFER];
+    let mut total = 0u64;
+    loop {
+        let n = match data.read(&mut buffer) {
+            Ok(0) => return Ok(total),
+            Ok(n) => n,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(Broken::Connection(err)),
+        };
+        file.write_all(&buffer[..n]).map_err(Broken::Write)?;
+        total += n as u64;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn replace_resume_append_unique() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("a"), b"old").unwrap();
+        let mut s = Store::begin(d, "a", Mode::Replace).unwrap();
+        s.file().write_all(b"new!").unwrap();
+        assert_eq!(std::fs::read(d.join("a")).unwrap(), b"old");
+        assert_eq!(s.finish().unwrap(), "a");
+        assert_eq!(std::fs::read(d.join("a")).unwrap(), b"new!");
+
+        let mut s = Store::begin(d, "a", Mode::Resume(2)).unwrap();
+        s.file().write_all(b"W").unwrap();
+        s.finish().unwrap();
+        assert_eq!(std::fs::read(d.join("a")).unwrap(), b"neW");
+        assert_eq!(Store::begin(d, "a", Mode::Resume(4)).unwrap_err().0, 554);
+
+        let mut s = Store::begin(d, "a", Mode::Append).unwrap();
+        s.file().write_all(b"++").unwrap();
+        s.finish().unwrap();
+        assert_eq!(std::fs::read(d.join("a")).unwrap(), b"neW++");
+
+        let s = Store::begin(d, "a", Mode::Unique).unwrap();
+        assert_eq!(s.finish().unwrap(), "a.1");
+        assert_eq!(names(d), ["a", "a.1"]);
+    }
+
+    #[test]
+    fn a_dropped_upload_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::begin(dir.path(), "b", Mode::Replace).unwrap();
+        s.file().write_all(b"half").unwrap();
+        drop(s);
+        assert!(names(dir.path()).is_empty());
+        std::fs::create_dir(dir.path().join("d")).unwrap();
+        assert_eq!(
+            Store::begin(dir.path(), "d", Mode::Replace).unwrap_err().0,
+            550
+        );
+    }
+}
