@@ -23,6 +23,10 @@ struct Shouting<P> {
 
 impl<P: Protocol> Shouting<P> {
     fn send(&mut self, conn: &mut Conn<'_>) {
+        assert!(
+            !conn.is_capturing(),
+            "the adapter's own Conn is the real one"
+        );
         conn.write(&self.captured.take().to_ascii_uppercase());
         if self.captured.take_close_request() {
             conn.write(b"[END]\n"); // what must come last, like a close_notify
@@ -55,6 +59,7 @@ impl LineProtocol for Inner {
     fn line_received(&mut self, conn: &mut Conn<'_>, line: &[u8]) -> io::Result<()> {
         match line {
             b"quit\n" => {
+                assert!(conn.is_capturing(), "the adapter's Conn says so");
                 conn.write(b"bye\n");
                 self.log
                     .lock()

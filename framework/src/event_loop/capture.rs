@@ -104,6 +104,14 @@ impl Conn<'_> {
         }
     }
 
+    /// Whether this connection's writes are being captured by an adapter
+    /// (TLS, for one). A protocol with a path that bypasses
+    /// [`Conn::write`] (sending a file straight from the kernel, say) must
+    /// write the bytes instead when this is true, or the adapter never sees them.
+    pub fn is_capturing(&self) -> bool {
+        self.capture.is_some()
+    }
+
     /// `close` of this connection while capturing: only noted.
     pub(super) fn capture_close(&mut self) -> bool {
         match self.capture.as_deref_mut() {
