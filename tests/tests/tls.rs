@@ -558,3 +558,43 @@ fn a_greeting_waits_for_the_handshake_and_quit_ends_with_close_notify() {
     assert_eq!(closes.lock()[0], "Closed");
     running.stop();
 }
+
+/// Says why when the server's idle timeout ends the connection.
+struct Patient;
+
+impl LineProtocol for Patient {
+    fn line_received(&mut self, conn: &mut Conn<'_>, line: &[u8]) -> io::Result<()> {
+        conn.write(line);
+        Ok(())
+    }
+
+    fn timed_out(&mut self, conn: &mut Conn<'_>, timeout: framework::Timeout) -> io::Result<()> {
+        conn.write(format!("bye: {timeout:?}\n").as_bytes());
+        Ok(())
+    }
+}
+
+#[test]
+fn the_idle_timeout_says_goodbye_in_tls_and_ends_with_close_notify() {
+    let pki = Pki::new();
+    let tls = TlsConfig::from_files(&pki.cert_pem, Some(&pki.key_pem), None).unwrap();
+    let mut server =
+        EpollTcpServer::bind("127.0.0.1:0", move || Tls::new(&tls, Lines::new(Patient))).unwrap();
+    server.set_idle_timeout(Some(Duration::from_millis(300)));
+    let running = RunningLoop::start(server, POLL);
+    let mut stream = tls_connect(running.addr(), &pki.client_config(), "localhost");
+    stream.write_all(b"one line\n").unwrap();
+    let mut all = String::new();
+    // Then silence: the timeout's words arrive encrypted, then a clean end.
+    stream
+        .read_to_string(&mut all)
+        .expect("a clean TLS end (close_notify) after the timeout");
+    assert_eq!(all, "one line\nbye: Idle\n");
+
+    // A client silent from the start (no handshake at all) is closed too.
+    let mut silent = plain_connect(running.addr());
+    let (got, took) = read_until_closed(&mut silent);
+    assert!(got.is_empty(), "{got:?}");
+    assert!(took < IO_TIMEOUT);
+    running.stop();
+}

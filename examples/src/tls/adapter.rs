@@ -11,9 +11,10 @@
 //!    encrypts it, and every record rustls has ready (handshake messages,
 //!    data, alerts) is queued on the real connection.
 //!
-//! Endings: a client that sends something other than TLS, or breaks the
-//! protocol, gets rustls's alert (or, on an HTTP server, a readable 400)
-//! and is closed at once; when the inner protocol closes, a `close_notify`
+//! Endings: a client whose first byte cannot start TLS is closed at once
+//! (on an HTTP server, after a readable 400); one that breaks TLS later
+//! gets rustls's alert, then the close; a client that leaves during the
+//! handshake is closed. When the inner protocol closes, a `close_notify`
 //! alert goes first, so that the client knows the data was not cut short.
 
 use std::io::{self, Read, Write};
