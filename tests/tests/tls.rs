@@ -10,7 +10,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use examples::tls::{Tls, TlsConfig};
+use examples::tls::{MaybeTls, Tls, TlsArgs, TlsConfig};
 use framework::{Conn, EpollTcpServer, LineProtocol, Lines, Protocol};
 use parking_lot::Mutex;
 use tests::in_process::RunningLoop;
@@ -253,10 +253,13 @@ fn curl_with_cacert_gets_the_page_and_without_it_refuses() {
         return;
     }
     let pki = Pki::new();
-    let mut config =
-        examples::tls::load_server_config(&pki.cert_pem, Some(&pki.key_pem), None).unwrap();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    let running = hello_server(TlsConfig::new(config).unwrap().answering_plain_http());
+    // As http-server builds it from --tls-cert and --tls-key.
+    let options = TlsArgs {
+        tls_cert: Some(pki.cert_pem.clone()),
+        tls_key: Some(pki.key_pem.clone()),
+        tls_password_file: None,
+    };
+    let running = hello_server(options.https_config().unwrap().unwrap());
     let port = running.addr().port();
 
     let by_ip = format!("https://127.0.0.1:{port}/");
@@ -596,5 +599,45 @@ fn the_idle_timeout_says_goodbye_in_tls_and_ends_with_close_notify() {
     let (got, took) = read_until_closed(&mut silent);
     assert!(got.is_empty(), "{got:?}");
     assert!(took < IO_TIMEOUT);
+    running.stop();
+}
+
+#[test]
+fn maybe_tls_serves_plain_or_tls_from_one_factory_and_https_offers_http_1_1() {
+    let pki = Pki::new();
+    let options = TlsArgs {
+        tls_cert: Some(pki.cert_pem.clone()),
+        tls_key: Some(pki.key_pem.clone()),
+        tls_password_file: None,
+    };
+    let hello = || Hello { head: Vec::new() };
+    let request = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
+
+    // No --tls-cert: plain HTTP.
+    let plain = TlsArgs::default().https_config().unwrap();
+    let server = EpollTcpServer::bind("127.0.0.1:0", move || {
+        MaybeTls::new(plain.as_ref(), hello())
+    })
+    .unwrap();
+    let running = RunningLoop::start(server, POLL);
+    let mut stream = plain_connect(running.addr());
+    stream.write_all(request).unwrap();
+    let (got, _) = read_until_closed(&mut stream);
+    assert!(got.ends_with(b"hello over TLS\n"), "{got:?}");
+    running.stop();
+
+    // With it: HTTPS, and ALPN picks http/1.1 when the client offers it.
+    let tls = options.https_config().unwrap();
+    let server =
+        EpollTcpServer::bind("127.0.0.1:0", move || MaybeTls::new(tls.as_ref(), hello())).unwrap();
+    let running = RunningLoop::start(server, POLL);
+    let mut client = (*pki.client_config()).clone();
+    client.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let mut stream = tls_connect(running.addr(), &Arc::new(client), "localhost");
+    stream.write_all(request).unwrap();
+    let mut got = Vec::new();
+    stream.read_to_end(&mut got).unwrap();
+    assert!(got.ends_with(b"hello over TLS\n"), "{got:?}");
+    assert_eq!(stream.conn.alpn_protocol(), Some(&b"http/1.1"[..]));
     running.stop();
 }

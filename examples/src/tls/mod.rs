@@ -68,7 +68,9 @@
 //! - [`config`]: the certificate chain and the key from PEM files, and the
 //!   password file (the three command-line options), into a [`TlsConfig`];
 //! - `key`: the private key, decrypting an encrypted PKCS#8 key;
+//! - [`args`]: [`TlsArgs`], the three options for a `clap` parser;
 //! - [`adapter`]: [`Tls`], the protocol adapter;
+//! - `maybe`: [`MaybeTls`], TLS or not as the command line says, in one type;
 //! - `records`: how rustls's records reach the connection's queue;
 //! - `plain_http`: the answer to plain HTTP sent to the TLS port.
 //!
@@ -81,10 +83,14 @@
 //! own connection.
 
 pub mod adapter;
+pub mod args;
 pub mod config;
 mod key;
+mod maybe;
 mod plain_http;
 mod records;
 
 pub use adapter::Tls;
+pub use args::TlsArgs;
 pub use config::{TlsConfig, load_server_config};
+pub use maybe::MaybeTls;
