@@ -28,15 +28,16 @@ use super::{Tls, TlsConfig};
 pub enum MaybeTls<P> {
     /// Plain TCP: the protocol as it is.
     Plain(P),
-    /// The protocol inside TLS.
-    Tls(Tls<P>),
+    /// The protocol inside TLS. Boxed: a TLS session is over a kilobyte,
+    /// and a plain connection should not carry that size unused.
+    Tls(Box<Tls<P>>),
 }
 
 impl<P: Protocol> MaybeTls<P> {
     /// `inner` over TLS if `config` is given, else plain.
     pub fn new(config: Option<&TlsConfig>, inner: P) -> MaybeTls<P> {
         match config {
-            Some(config) => MaybeTls::Tls(Tls::new(config, inner)),
+            Some(config) => MaybeTls::Tls(Box::new(Tls::new(config, inner))),
             None => MaybeTls::Plain(inner),
         }
     }
@@ -53,7 +54,7 @@ impl<P: Protocol> MaybeTls<P> {
     fn protocol(&mut self) -> &mut dyn Protocol {
         match self {
             MaybeTls::Plain(inner) => inner,
-            MaybeTls::Tls(tls) => tls,
+            MaybeTls::Tls(tls) => &mut **tls,
         }
     }
 }
