@@ -17,3 +17,4 @@ pub mod own_handler;
 pub mod plain_echo;
 pub mod raw_epoll_echo;
 pub mod serving;
+pub mod tls;

@@ -139,8 +139,8 @@ pub use datagram_socket::DatagramSocket;
 pub use error::{RequestError, print_request_error};
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub use event_loop::{
-    CloseReason, Conn, ConnId, DEFAULT_MAX_LINE, DEFAULT_MAX_OUTPUT, EventLoopServer, LineProtocol,
-    Lines, Protocol, Timeout,
+    Captured, CloseReason, Conn, ConnId, DEFAULT_MAX_LINE, DEFAULT_MAX_OUTPUT, EventLoopServer,
+    LineProtocol, Lines, Protocol, Timeout,
 };
 pub use handler::RequestHandler;
 pub use mixin::{ForkingMixIn, Job, MixIn, Sequential, ThreadPoolMixIn, ThreadingMixIn};

@@ -6,19 +6,27 @@ use std::time::{Duration, Instant};
 
 use crate::{Address, Connection};
 
+use super::capture::Captured;
 use super::table::{ConnId, Ending, Table};
 
 /// A protocol's view of its connection during one call (asyncio's
 /// `transport`). Writes are queued and sent by the loop as soon as the
 /// call returns, and later whenever the socket can take more; nothing here waits.
 pub struct Conn<'a> {
-    id: ConnId,
-    table: &'a mut Table,
+    pub(super) id: ConnId,
+    pub(super) table: &'a mut Table,
+    /// Set while an adapter runs an inner protocol: this connection's own
+    /// writes and `close` land here instead (see [`Conn::capturing`]).
+    pub(super) capture: Option<&'a mut Captured>,
 }
 
 impl<'a> Conn<'a> {
     pub(crate) fn new(id: ConnId, table: &'a mut Table) -> Conn<'a> {
-        Conn { id, table }
+        Conn {
+            id,
+            table,
+            capture: None,
+        }
     }
 
     /// This connection's id, to keep (e.g. in a chat room's member list)
@@ -62,6 +70,9 @@ impl<'a> Conn<'a> {
     /// Queues `data` for another connection of this loop. Returns `false`
     /// if that connection has closed (or is closing, or belongs to another loop).
     pub fn write_to(&mut self, other: ConnId, data: &[u8]) -> bool {
+        if other == self.id && self.capture.is_some() {
+            return self.capture_write(data);
+        }
         let Some(state) = self.table.get_mut(other) else {
             return false;
         };
@@ -81,6 +92,9 @@ impl<'a> Conn<'a> {
 
     /// Closes another connection of this loop gracefully, as [`close`](Self::close).
     pub fn close_other(&mut self, other: ConnId) -> bool {
+        if other == self.id && self.capture.is_some() {
+            return self.capture_close();
+        }
         self.end(other, Ending::Graceful)
     }
 
@@ -144,7 +158,8 @@ impl<'a> Conn<'a> {
 
     /// Bytes queued for this client and not yet taken by its socket.
     pub fn output_len(&self) -> usize {
-        self.state().output.len()
+        let captured = self.capture.as_deref().map_or(0, Captured::len);
+        self.state().output.len() + captured
     }
 
     /// Bytes queued for another connection; `None` if it has closed.
@@ -154,7 +169,8 @@ impl<'a> Conn<'a> {
 
     /// Whether the connection is closing or closed (writes are ignored).
     pub fn is_closing(&self) -> bool {
-        self.state().ending != Ending::No
+        let close_requested = self.capture.as_deref().is_some_and(|c| c.close_requested);
+        close_requested || self.state().ending != Ending::No
     }
 
     fn end(&mut self, id: ConnId, how: Ending) -> bool {
@@ -174,7 +190,7 @@ impl<'a> Conn<'a> {
         true
     }
 
-    fn state(&self) -> &super::table::State {
+    pub(super) fn state(&self) -> &super::table::State {
         self.table
             .get(self.id)
             .expect("a protocol is only called while its connection is in the table")

@@ -15,7 +15,9 @@
 //! ([`Protocol::data_received`]), and that answers by queueing bytes
 //! ([`Conn::write`]). The loop sends them when the socket can take them,
 //! keeps a per-connection output limit, and applies the server's timeouts.
-//! [`Lines`] turns a [`LineProtocol`] (whole lines in) into a `Protocol`.
+//! [`Lines`] turns a [`LineProtocol`] (whole lines in) into a `Protocol`;
+//! an adapter that transforms what its inner protocol *writes* (TLS, in
+//! the examples' `tls` module) calls it with [`Conn::capturing`].
 //!
 //! ```no_run
 //! use std::io;
@@ -64,6 +66,7 @@
 //! run on BSD and Windows too; this model is Linux-only instead, like the
 //! `splice` and `TCP_CORK` the examples use.
 
+mod capture;
 mod conn;
 mod inbox;
 mod lines;
@@ -74,6 +77,7 @@ mod server;
 mod table;
 mod timers;
 
+pub use capture::Captured;
 pub use conn::Conn;
 pub use lines::{DEFAULT_MAX_LINE, LineProtocol, Lines};
 pub use protocol::{CloseReason, Protocol, Timeout};
