@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! http-server [--bind ADDR] [--directory DIR] [--protocol HTTP/1.0|HTTP/1.1]
-//!             [--model poll|threading|forking|sequential] [--loops N] [PORT]
+//!             [--model poll|threading|forking|sequential] [--loops N]
+//!             [--tls-cert PATH [--tls-key PATH] [--tls-password-file PATH]] [PORT]
 //! ```
 //!
 //! The course's "httpserver, second version" (一个基于多线程并发的 HTTPServer):
@@ -56,6 +57,8 @@ pub use handler::{HttpHandler, Site};
 pub use head::Version;
 pub use on_loop::HttpProtocol;
 
+use crate::tls::MaybeTls;
+
 /// Serve a directory over HTTP (like `python3 -m http.server`).
 #[derive(Parser, Debug)]
 #[command(version)]
@@ -88,6 +91,10 @@ struct Args {
     /// Event loops (threads) in the poll model; one per core is usual.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
     loops: u16,
+    /// HTTPS (`--tls-cert`, `--tls-key`, `--tls-password-file`, as in
+    /// Python 3.14's http.server); on the event loop.
+    #[command(flatten)]
+    tls: crate::tls::TlsArgs,
     /// Do not write the access log to stderr.
     #[arg(long, short = 'q')]
     quiet: bool,
@@ -158,14 +165,22 @@ fn run(args: &Args) -> io::Result<()> {
     let address = (args.bind.as_str(), args.port);
     // Like http.server: SO_REUSEADDR, so a restart does not wait for TIME_WAIT.
     let options = ServerOptions::reuse_address();
+    let tls = args.tls.https_config()?;
+    if tls.is_some() && args.model != HttpModel::Poll {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "HTTPS runs on the event loop: use --model poll (the default)",
+        ));
+    }
     if args.model == HttpModel::Poll {
-        let factory = move || HttpProtocol::new(Arc::clone(&site));
+        let https = tls.is_some();
+        let factory = move || MaybeTls::new(tls.as_ref(), HttpProtocol::new(Arc::clone(&site)));
         let mut server = EpollTcpServer::bind_with(address, &options, factory)?;
         server.set_loops(usize::from(args.loops))?;
         // A client that reads nothing for the timeout, while an answer
         // waits for it, is closed (as a thread's write timeout would).
         server.set_idle_timeout(Some(Duration::from_secs_f64(args.timeout)));
-        return serve_on_loop(server);
+        return serve_on_loop(server, https);
     }
     let factory = move || HttpHandler::new(Arc::clone(&site));
     match args.model {
@@ -209,14 +224,25 @@ fn raise_fd_limit() {
 }
 
 /// Prints the banner and runs the event loop until Ctrl+C.
-fn serve_on_loop<F>(server: EpollTcpServer<HttpProtocol, F>) -> io::Result<()>
+fn serve_on_loop<F>(
+    server: EpollTcpServer<MaybeTls<HttpProtocol>, F>,
+    https: bool,
+) -> io::Result<()>
 where
-    F: Fn() -> HttpProtocol + Send + Sync + 'static,
+    F: Fn() -> MaybeTls<HttpProtocol> + Send + Sync + 'static,
 {
     let Address::Inet(address) = server.server_address() else {
         unreachable!("a TCP server has an internet address");
     };
-    crate::serving::print_flushed(&banner(&address))?;
+    let line = banner(&address);
+    let line = match https {
+        // Python 3.14's words for an HTTPS server.
+        true => line
+            .replacen("Serving HTTP", "Serving HTTPS", 1)
+            .replacen("http://", "https://", 1),
+        false => line,
+    };
+    crate::serving::print_flushed(&line)?;
     server.shutdown_on_ctrl_c()?;
     server.serve_forever()?;
     println!("\nKeyboard interrupt received, exiting.");

@@ -123,6 +123,26 @@ impl Conn<'_> {
         }
     }
 
+    /// `write_file` while capturing: the adapter must see the bytes, so
+    /// the range is read (in parts) and captured. A file that shrank
+    /// sends what there was; the protocol's `Content-Length` then tells
+    /// the client the answer is short, as `sendfile` failing would.
+    pub(super) fn capture_file(&mut self, file: &std::fs::File, offset: u64, len: u64) {
+        use std::os::unix::fs::FileExt;
+        let mut buf = vec![0u8; len.min(256 * 1024) as usize];
+        let (mut at, end) = (offset, offset + len);
+        while at < end {
+            let want = (end - at).min(buf.len() as u64) as usize;
+            match file.read_at(&mut buf[..want], at) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => {
+                    self.capture_write(&buf[..n]);
+                    at += n as u64;
+                }
+            }
+        }
+    }
+
     /// A write to this connection while capturing. Ignored, as on a plain
     /// connection, once it is closing (or the inner protocol asked to close).
     pub(super) fn capture_write(&mut self, data: &[u8]) -> bool {

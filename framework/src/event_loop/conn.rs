@@ -57,7 +57,13 @@ impl<'a> Conn<'a> {
     /// the loop sends them with `sendfile(2)`, from the page cache to the
     /// socket, as the socket takes them. They do not count against the
     /// output limit (they are not in memory). Does nothing once closing.
+    ///
+    /// On a capturing `Conn` (an adapter such as TLS must see the bytes)
+    /// the range is read and written as bytes instead.
     pub fn write_file(&mut self, file: File, offset: u64, len: u64) {
+        if self.capture.is_some() {
+            return self.capture_file(&file, offset, len);
+        }
         let Some(state) = self.table.get_mut(self.id) else {
             return;
         };
@@ -109,7 +115,14 @@ impl<'a> Conn<'a> {
     /// sending do not make the kernel reset the connection and destroy the
     /// answer on its way. The protocol closes when it has read enough
     /// (typically in `eof_received`). Later writes are ignored.
+    ///
+    /// On a capturing `Conn` this is a close request: the adapter ends its
+    /// own way (TLS sends `close_notify` first).
     pub fn shutdown_write(&mut self) {
+        if self.capture.is_some() {
+            self.capture_close();
+            return;
+        }
         if let Some(state) = self.table.get_mut(self.id) {
             state.shutdown_write = true;
             self.table.touch(self.id);
