@@ -33,6 +33,8 @@ use clap::Parser;
 
 #[path = "bench-http/hold.rs"]
 mod hold;
+#[path = "bench-http/tls.rs"]
+mod tls;
 
 /// Benchmark http-server against python3 -m http.server and nginx with wrk.
 #[derive(Parser, Debug)]
@@ -165,7 +167,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         start_ours(dir.path(), &["--model", "threading"], "thread")?,
     ];
     for (workers, name) in [("1", "nginx1"), ("auto", "nginx")] {
-        match start_nginx(dir.path(), workers, name) {
+        match start_nginx(dir.path(), workers, name, None) {
             Ok(Some(nginx)) => servers.push(nginx),
             Ok(None) => println!("nginx: not installed (sudo apt-get install -y nginx) — left out"),
             Err(err) => println!("nginx: could not start ({err}) — left out"),
@@ -186,7 +188,8 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     for round in 0..args.rounds {
         for (l, load) in LOADS.iter().enumerate() {
             for (s, server) in servers.iter().enumerate() {
-                let figures = wrk(args, server.port, load)?;
+                let url = format!("http://127.0.0.1:{}{}", server.port, load.path);
+                let figures = wrk(args, &url, load)?;
                 eprintln!(
                     "  round {} {:<24} {:<8} {:>10.0} req/s",
                     round + 1,
@@ -208,6 +211,8 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         hold::idle_figure(&servers, args.idle);
     }
     hold::slowloris_figure(&servers);
+    drop(servers);
+    tls::figure(args, dir.path())?;
     println!("\nload average after: {}", loadavg());
     Ok(())
 }
@@ -289,6 +294,7 @@ fn start_nginx(
     dir: &Path,
     workers: &str,
     name: &'static str,
+    tls: Option<&tls::Files>,
 ) -> Result<Option<Running>, Box<dyn std::error::Error>> {
     let nginx = [
         "/usr/sbin/nginx",
@@ -317,7 +323,12 @@ fn start_nginx(
              http {{\n  access_log off;\n  sendfile on;\n  tcp_nopush off;\n  tcp_nodelay on;\n  \
              keepalive_requests 1000000;\n  client_body_temp_path {p}/body;\n  proxy_temp_path {p}/proxy;\n  \
              fastcgi_temp_path {p}/fastcgi;\n  uwsgi_temp_path {p}/uwsgi;\n  scgi_temp_path {p}/scgi;\n  \
-             server {{ listen 127.0.0.1:{port}; root {}; }}\n}}\n",
+             server {{ listen 127.0.0.1:{port}{}; root {}; }}\n}}\n",
+            tls.map_or(String::new(), |t| format!(
+                " ssl; ssl_certificate {}; ssl_certificate_key {}; ssl_session_cache off",
+                t.cert.display(),
+                t.key.display()
+            )),
             dir.display()
         ),
     )?;
@@ -341,7 +352,7 @@ fn start_nginx(
     Ok(Some(running))
 }
 
-fn wrk(args: &Args, port: u16, load: &Load) -> Result<Figures, Box<dyn std::error::Error>> {
+fn wrk(args: &Args, url: &str, load: &Load) -> Result<Figures, Box<dyn std::error::Error>> {
     let mut command = Command::new("wrk");
     command.args([
         "-t1",
@@ -354,7 +365,7 @@ fn wrk(args: &Args, port: u16, load: &Load) -> Result<Figures, Box<dyn std::erro
     if load.close {
         command.args(["-H", "Connection: close"]);
     }
-    command.arg(format!("http://127.0.0.1:{port}{}", load.path));
+    command.arg(url);
     let output = command.output()?;
     let text = String::from_utf8_lossy(&output.stdout);
     parse_wrk(&text).ok_or_else(|| format!("could not read wrk's output:\n{text}").into())
