@@ -14,6 +14,7 @@
 use std::io::{self, Read};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -26,6 +27,7 @@ use crate::handler::panic_message;
 use crate::hooks::Hooks;
 use crate::{Address, Connection, RequestError, StreamTransport};
 
+use super::calls::Inbox;
 use super::table::{ConnId, Ending, State, Table};
 use super::timers::{Kind, Timers};
 use super::{CloseReason, Conn, Protocol, Settings, Timeout};
@@ -34,6 +36,8 @@ use super::{CloseReason, Conn, Protocol, Settings, Timeout};
 const LISTENER: u64 = u64::MAX;
 /// The `epoll` token of the shutdown wake-up pipe.
 const WAKE: u64 = u64::MAX - 1;
+/// The `epoll` token of the inbox of calls from other threads (`calls.rs`).
+const CALLS: u64 = u64::MAX - 2;
 
 /// Bytes read from a socket at once (one buffer for the whole loop).
 const READ_BUFFER: usize = 64 * 1024;
@@ -81,6 +85,8 @@ pub(crate) struct Reactor<P> {
     /// Drain the wake-up pipe when it fires (only a server's single loop
     /// may: with several, each must see it).
     drain_wake: bool,
+    /// Closures queued by other threads (`LoopHandle`), if this loop takes them.
+    calls: Option<Arc<Inbox>>,
 }
 
 impl<P: Protocol> Reactor<P> {
@@ -104,6 +110,7 @@ impl<P: Protocol> Reactor<P> {
             accept_paused_until: None,
             exclusive: loops > 1,
             drain_wake: loops == 1,
+            calls: None,
         };
         reactor.watch_listener(listener)?;
         Ok(reactor)
@@ -156,6 +163,11 @@ impl<P: Protocol> Reactor<P> {
                         cx.control.drain_wake_pipe();
                     }
                 }
+                CALLS => {
+                    if let Some(inbox) = &self.calls {
+                        inbox.run(&mut self.table);
+                    }
+                }
                 LISTENER => {
                     sockets += 1;
                     self.accept_ready(cx);
@@ -172,6 +184,14 @@ impl<P: Protocol> Reactor<P> {
         self.fire_timers(cx);
         self.settle_touched(cx);
         Ok(sockets)
+    }
+
+    /// Makes this loop run the closures queued in `inbox` (woken by its `eventfd`).
+    pub(crate) fn take_calls(&mut self, inbox: Arc<Inbox>) -> io::Result<()> {
+        self.epoll
+            .add(inbox.fd(), EpollEvent::new(EpollFlags::EPOLLIN, CALLS))?;
+        self.calls = Some(inbox);
+        Ok(())
     }
 
     /// Closes every connection (the server is closing): one last try to

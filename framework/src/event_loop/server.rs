@@ -17,6 +17,7 @@ use crate::{
     StreamTransport,
 };
 
+use super::calls::{Inbox, LoopHandle};
 use super::reactor::{Context, Reactor};
 use super::{Protocol, Settings};
 
@@ -69,6 +70,8 @@ pub struct EventLoopServer<T: StreamTransport, P: Protocol, F> {
     reactors: Vec<Mutex<Reactor<P>>>,
     open: AtomicUsize,
     timeout: Option<Duration>,
+    /// Closures from other threads, run by the first loop ([`LoopHandle`]).
+    inbox: Arc<Inbox>,
 }
 
 impl<T, P, F> EventLoopServer<T, P, F>
@@ -97,7 +100,9 @@ where
     /// Builds a server around an already bound transport.
     pub fn from_transport(transport: T, factory: F) -> io::Result<Self> {
         let control = Arc::new(Control::new(transport.server_address())?);
-        let reactor = Reactor::new(0, transport.as_fd(), control.wake_fd(), 1)?;
+        let mut reactor = Reactor::new(0, transport.as_fd(), control.wake_fd(), 1)?;
+        let inbox = Inbox::new()?;
+        reactor.take_calls(Arc::clone(&inbox))?;
         Ok(EventLoopServer {
             transport,
             factory,
@@ -107,6 +112,7 @@ where
             reactors: vec![Mutex::new(reactor)],
             open: AtomicUsize::new(0),
             timeout: None,
+            inbox,
         })
     }
 
@@ -183,6 +189,13 @@ where
     /// stay open: the next `serve_forever` serves them on.
     pub fn shutdown(&self) {
         self.control.shutdown();
+    }
+
+    /// A handle to run code on the (first) loop's thread from any other
+    /// thread, asyncio's `call_soon_threadsafe`: a server's terminal
+    /// writing to its clients, a timer. See [`LoopHandle`].
+    pub fn loop_handle(&self) -> LoopHandle {
+        LoopHandle::new(&self.inbox)
     }
 
     /// A cloneable handle to shut the server down from another thread.
@@ -263,6 +276,9 @@ where
                 Reactor::new(i as u16, listener, self.control.wake_fd(), loops).map(Mutex::new)
             })
             .collect::<io::Result<_>>()?;
+        self.reactors[0]
+            .get_mut()
+            .take_calls(Arc::clone(&self.inbox))?;
         Ok(())
     }
 
