@@ -156,3 +156,64 @@ fn a_burst_slows_the_talker_reaches_every_reader_and_cuts_off_the_sleeper() {
         );
     });
 }
+
+#[test]
+fn a_member_whose_socket_takes_nothing_is_cut_off_after_the_write_timeout() {
+    let server = ServerProcess::start(
+        "chat-server",
+        &["--tcp", "--quiet", "--write-timeout", "1", "0"],
+    );
+    let addr: SocketAddr = server.addr().parse().unwrap();
+    within(Duration::from_secs(30), move || {
+        let (_sleeper_stream, mut sleeper) = join(addr, "sleeper", Some(4096));
+        server
+            .wait_for_line("+ sleeper joined", Duration::from_secs(10))
+            .expect("the sleeper joins");
+        let (_reader_stream, mut reader) = join(addr, "reader", None);
+        let (mut talker, _talker_reader) = join(addr, "talker", None);
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        assert_eq!(line, "* talker has joined the chat\n");
+
+        // 300 KB: more than the sleeper's buffers hold (about 130 KB), less
+        // than the 256 KiB queue limit on top of them. The rest waits in
+        // its queue, and its socket takes nothing.
+        let text = "s".repeat(994);
+        for n in 0..300 {
+            talker
+                .write_all(format!("{n:04} {text}\n").as_bytes())
+                .unwrap();
+        }
+        for n in 0..300 {
+            line.clear();
+            reader.read_line(&mut line).unwrap();
+            assert_eq!(line, format!("talker: {n:04} {text}\n"));
+        }
+        let why = server
+            .wait_for_line(") cut off: ", Duration::from_secs(10))
+            .expect("the server cuts the sleeper off");
+        assert!(
+            why.contains("its socket accepted nothing for"),
+            "cut off for taking nothing, not for its queue: {why}"
+        );
+        line.clear();
+        reader.read_line(&mut line).unwrap();
+        assert_eq!(line, SLEEPER_LEFT);
+
+        let mut rest = Vec::new();
+        sleeper
+            .read_to_end(&mut rest)
+            .expect("the sleeper's connection ends");
+        let rest = String::from_utf8_lossy(&rest);
+        let last = rest.lines().last().unwrap_or_default();
+        assert!(
+            last.starts_with("ERR not reading: disconnected (its socket accepted nothing for "),
+            "the sleeper's last line says why: {last:?}"
+        );
+        assert_eq!(
+            rest.matches("talker: ").count(),
+            300,
+            "before it, every line that was queued for it"
+        );
+    });
+}

@@ -1,7 +1,7 @@
 //! The chat room (the course's 聊天室 homework), over UDP and over TCP.
 //!
 //! ```text
-//! chat-server [--tcp] [--bind ADDR] [--timeout SECONDS] [--queue KIB] [--quiet] [PORT]
+//! chat-server [--tcp] [--bind ADDR] [--timeout SECONDS] [--queue KIB] [--write-timeout SECONDS] [--quiet] [PORT]
 //! chat-client [--heartbeat SECONDS] [ADDR] NAME
 //! ```
 //!
@@ -57,7 +57,7 @@ impl Default for Settings {
             timeout: Duration::from_secs(30),
             queue: 256 * 1024,
             write_timeout: Duration::from_secs(10),
-            hold: Duration::from_millis(500),
+            hold: Duration::from_millis(200),
             quiet: false,
             silent: false,
         }

@@ -32,6 +32,10 @@ struct Args {
     /// waiting for its socket is disconnected as not reading.
     #[arg(long, default_value_t = 256, value_name = "KIB", value_parser = clap::value_parser!(u64).range(2..=1_000_000))]
     queue: u64,
+    /// TCP: disconnect a member whose socket accepted nothing for this many
+    /// seconds while lines waited for it.
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS", value_parser = positive_seconds)]
+    write_timeout: f64,
     /// Do not log every message (joins and leaves are still logged).
     #[arg(long)]
     quiet: bool,
@@ -57,6 +61,7 @@ fn run(args: &Args) -> io::Result<()> {
     let settings = Settings {
         timeout: Duration::from_secs_f64(args.timeout),
         queue: args.queue as usize * 1024,
+        write_timeout: Duration::from_secs_f64(args.write_timeout),
         quiet: args.quiet,
         ..Settings::default()
     };

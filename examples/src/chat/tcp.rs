@@ -12,7 +12,7 @@
 //!   [`tcp_room`](super::tcp_room) decides who waits and who is cut off;
 //! - **framing**: TCP is a byte stream, so a message is a line with a
 //!   maximum length ([`tcp_input`](super::tcp_input));
-//! - **other threads**: the server's terminal and a 100 ms timer reach the
+//! - **other threads**: the server's terminal and a 50 ms timer reach the
 //!   room through [`LoopHandle::call_soon_threadsafe`], which runs their
 //!   code on the loop's thread.
 
@@ -39,7 +39,7 @@ pub use super::tcp_room::NAME_PROMPT;
 const SEND_BUFFER: usize = 64 * 1024;
 
 /// How often the room looks at who made progress (see `tcp_room.rs`).
-const TICK: Duration = Duration::from_millis(100);
+const TICK: Duration = Duration::from_millis(50);
 
 /// How long the goodbye at shutdown may take before connections are dropped.
 const GOODBYE: Duration = Duration::from_secs(5);

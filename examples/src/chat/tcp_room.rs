@@ -27,7 +27,7 @@
 //!
 //! The accounting: the room counts the bytes it queued for each member;
 //! minus what is still queued (`output_len_of`), that is what its socket
-//! has accepted. A timer (a call queued every 100 ms by another thread)
+//! has accepted. A timer (a call queued every 50 ms by another thread)
 //! compares it with the last look.
 
 use std::collections::HashMap;
@@ -232,7 +232,7 @@ impl Room {
         }
     }
 
-    /// Every 100 ms: who made progress, who holds talkers while taking
+    /// Every 50 ms: who made progress, who holds talkers while taking
     /// nothing (it lets go), who has taken nothing for too long (cut off).
     pub fn tick(&mut self, peers: &mut impl Peers) {
         let now = Instant::now();
@@ -397,6 +397,8 @@ impl Room {
         bytes.extend_from_slice(line.as_bytes());
         bytes.push(b'\n');
         let high_water = self.high_water();
+        let hold = self.settings.hold;
+        let now = Instant::now();
         let mut over_limit = Vec::new();
         let mut holders = Vec::new();
         for &id in &self.members {
@@ -410,10 +412,24 @@ impl Room {
                 person.queued += bytes.len() as u64;
             }
             let waiting = peers.output_len_of(id).unwrap_or(0);
+            let accepted = person.queued.saturating_sub(waiting as u64);
+            if accepted > person.accepted || waiting <= bytes.len() {
+                // Its socket took something since the last look, or its
+                // queue was empty: it is keeping up.
+                person.accepted = accepted;
+                person.progress_at = now;
+                person.stalled = false;
+            }
             if waiting > self.settings.queue {
                 over_limit.push(id);
             } else if waiting > high_water && !person.stalled {
-                holders.push(id);
+                if now - person.progress_at < hold {
+                    holders.push(id);
+                } else {
+                    // Above the mark and taking nothing for a while: it
+                    // holds no one (and is cut off at the limit).
+                    person.stalled = true;
+                }
             }
         }
         if let Some(talker) = talker {
