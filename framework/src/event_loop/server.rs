@@ -193,7 +193,9 @@ where
 
     /// A handle to run code on the (first) loop's thread from any other
     /// thread, asyncio's `call_soon_threadsafe`: a server's terminal
-    /// writing to its clients, a timer. See [`LoopHandle`].
+    /// writing to its clients, a timer. See [`LoopHandle`]. With several
+    /// loops ([`set_loops`](Self::set_loops)) the calls run on the first,
+    /// and reach only the connections it serves.
     pub fn loop_handle(&self) -> LoopHandle {
         LoopHandle::new(&self.inbox)
     }
