@@ -218,11 +218,11 @@ fn tcp_room() -> LessonResult {
         carol.hear(false)?;
     }
     say(&format!(
-        "carol received all {received} messages; dave was held back 0.2 s while the sleeper"
+        "carol received all {received} messages. A full queue slows the talker (dave), but"
     ));
-    say("took nothing, then the sleeper's queue passed 16 KiB and it was cut off. With an");
-    say("unbounded queue the server's memory would grow without end; with a blocking one,");
-    say("everyone would wait for the sleeper.");
+    say("a member whose socket takes nothing for 0.2 s holds no one: the sleeper's queue");
+    say("passed 16 KiB and it was cut off. With an unbounded queue the server's memory would");
+    say("grow without end; with a blocking one, everyone would wait for the sleeper.");
     drop(sleeper);
     server.interrupt();
     Ok(())
