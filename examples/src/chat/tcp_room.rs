@@ -28,10 +28,10 @@
 //! The accounting: the room counts the bytes it queued for each member;
 //! minus what is still queued (`output_len_of`), that is what its socket
 //! has accepted. A timer (a call queued every 50 ms by another thread)
-//! compares it with the last look.
+//! compares it with the last look, and so does every delivery.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use framework::{Address, Conn, ConnId, LoopConns};
 
@@ -262,7 +262,10 @@ impl Room {
             self.let_go(peers, id);
         }
         for (id, still) in cut {
-            let detail = format!("its socket accepted nothing for {:.1} s", secs(still));
+            let detail = format!(
+                "its socket accepted nothing for {:.1} s",
+                still.as_secs_f64()
+            );
             self.cut_off(peers, id, &detail);
         }
     }
@@ -523,8 +526,4 @@ impl Room {
         self.settings.log(&notice);
         self.deliver(peers, None, &notice);
     }
-}
-
-fn secs(duration: Duration) -> f64 {
-    duration.as_secs_f64()
 }
