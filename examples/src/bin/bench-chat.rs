@@ -1,22 +1,27 @@
-//! bench-chat: delivery rate and latency of the chat room with 100 members.
+//! bench-chat: delivery rate and latency of the chat room with 100 and
+//! 1,000 members.
 //!
 //! ```text
-//! cargo bench-chat [-- --members 100 --seconds 3 --window 64 --rounds 3 --size 100]
+//! cargo bench-chat [-- --members 100,1000 --seconds 5 --window 64 --rounds 3 --size 100]
 //! ```
 //!
 //! One sender talks as fast as a window allows (at most `window` messages
 //! ahead of the slowest reading member); every member reads on its own
-//! thread and notes when each message arrives. Runs, each against a fresh
-//! server in this process:
+//! thread and notes when each message arrives. For each number of
+//! members, runs, each against a fresh server in this process:
 //!
-//! - UDP: `UdpChat`, 100 members;
-//! - TCP: `TcpChat`, 100 members;
+//! - UDP: `UdpChat`;
+//! - TCP: `TcpChat`, the room on the framework's event loop (one thread);
 //! - TCP + 1 member that never reads: the same, plus a member that joins and
-//!   then reads nothing. The server must cut it off (bounded queue) and the
-//!   others' delivery rate must stay within 10% of the plain TCP run.
+//!   then reads nothing. The server must cut it off (it holds the sender
+//!   back for at most `Settings::hold`, then its queue passes the byte
+//!   limit) and the others' delivery rate should stay within 10% of the
+//!   plain TCP run.
 //!
 //! TCP runs alternate (plain, with sleeper, plain, ...) so that a change of
 //! machine load hits both alike. Figures on a shared machine are noisy.
+//! The members' threads and descriptors live in this process: the
+//! descriptor limit is raised to the hard limit first.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
@@ -34,11 +39,11 @@ use examples::chat::udp::UdpChat;
 #[derive(Parser)]
 #[command(name = "bench-chat")]
 struct Args {
-    /// Reading members (the sender comes on top).
-    #[arg(long, default_value_t = 100)]
-    members: usize,
+    /// Reading members (the sender comes on top); one set of runs per number.
+    #[arg(long, value_delimiter = ',', default_values_t = [100, 1000])]
+    members: Vec<usize>,
     /// Seconds of sending per run.
-    #[arg(long, default_value_t = 3.0)]
+    #[arg(long, default_value_t = 5.0)]
     seconds: f64,
     /// Most messages in flight ahead of the slowest reading member.
     #[arg(long, default_value_t = 64)]
@@ -119,25 +124,68 @@ fn note(shared: &Shared, member: usize, line: &str) -> Option<u64> {
 
 fn main() {
     let args = Args::parse();
+    let descriptors = raise_fd_limit();
     println!(
-        "bench-chat: {} members, {}-byte messages, {} s per run, window {}, {} CPUs (shared with other work: figures are noisy)",
+        "bench-chat: {:?} members, {}-byte messages, {} s per run, window {}, {} CPUs (shared with other work: figures are noisy), {descriptors} descriptors",
         args.members,
         args.size,
         args.seconds,
         args.window,
         thread::available_parallelism().map_or(1, |n| n.get())
     );
-    let udp = run_udp(&args);
-    print_row("UDP", &udp);
+    let mut comparisons = Vec::new();
+    for &members in &args.members {
+        comparisons.push(run_all(&args, members));
+    }
+    println!();
+    println!("| comparison | ratio |");
+    println!("|---|---|");
+    for c in &comparisons {
+        println!(
+            "| {} members: TCP (median) / UDP deliveries per second | {:.2} |",
+            c.members, c.tcp_over_udp
+        );
+        println!(
+            "| {} members: TCP with a member that never reads / TCP without (medians of {} rounds) | {:.2} |",
+            c.members, c.rounds, c.sleeper_ratio
+        );
+    }
+    println!();
+    for c in &comparisons {
+        println!(
+            "{} members: never-reading member cut off in every run: {}; others' rate at least 90% of the run without it: {}",
+            c.members,
+            if c.cut_off { "yes" } else { "NO" },
+            if c.sleeper_ratio >= 0.9 { "yes" } else { "NO" }
+        );
+    }
+}
+
+/// The ratios measured for one number of members.
+struct Comparison {
+    members: usize,
+    rounds: usize,
+    tcp_over_udp: f64,
+    sleeper_ratio: f64,
+    cut_off: bool,
+}
+
+/// UDP once, then the TCP rounds, for `members` reading members.
+fn run_all(args: &Args, members: usize) -> Comparison {
+    let udp = run_udp(args, members);
+    print_row(&format!("UDP, {members} members"), &udp);
     let rounds = args.rounds.max(1);
     let mut plain = Vec::new();
     let mut sleepy = Vec::new();
     for round in 1..=rounds {
-        let outcome = run_tcp(&args, false);
-        print_row(&format!("TCP (round {round})"), &outcome);
+        let outcome = run_tcp(args, members, false);
+        print_row(&format!("TCP, {members} members (round {round})"), &outcome);
         plain.push(outcome);
-        let outcome = run_tcp(&args, true);
-        print_row(&format!("TCP + 1 never reads (round {round})"), &outcome);
+        let outcome = run_tcp(args, members, true);
+        print_row(
+            &format!("TCP, {members} members + 1 never reads (round {round})"),
+            &outcome,
+        );
         sleepy.push(outcome);
     }
     // The median, not the mean: one run disturbed by other work on the
@@ -148,25 +196,32 @@ fn main() {
         rates[rates.len() / 2]
     };
     let (plain_rate, sleepy_rate) = (median(&plain), median(&sleepy));
-    println!();
-    println!("| comparison | ratio |");
-    println!("|---|---|");
-    println!(
-        "| TCP (median) / UDP deliveries per second | {:.2} |",
-        plain_rate / udp.rate()
-    );
-    let ratio = sleepy_rate / plain_rate;
-    println!(
-        "| TCP with a member that never reads / TCP without (medians of {} rounds) | {:.2} |",
-        rounds, ratio
-    );
-    let cut_off = sleepy.iter().all(|o| o.sleeper_cut_off == Some(true));
-    println!();
-    println!(
-        "never-reading member cut off in every run: {}; others' rate at least 90% of the run without it: {}",
-        if cut_off { "yes" } else { "NO" },
-        if ratio >= 0.9 { "yes" } else { "NO" }
-    );
+    Comparison {
+        members,
+        rounds,
+        tcp_over_udp: plain_rate / udp.rate(),
+        sleeper_ratio: sleepy_rate / plain_rate,
+        cut_off: sleepy.iter().all(|o| o.sleeper_cut_off == Some(true)),
+    }
+}
+
+/// Raises the descriptor limit to the hard limit (1,000 members take
+/// three descriptors each here: two on the client side, one on the server's).
+fn raise_fd_limit() -> u64 {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let Ok((_, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
+        return 0;
+    };
+    let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
+    getrlimit(Resource::RLIMIT_NOFILE).map_or(0, |(soft, _)| soft)
+}
+
+/// A reader's thread: small stacks, since there may be a thousand of them.
+fn spawn_small<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> JoinHandle<T> {
+    thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(f)
+        .expect("spawn a member's thread")
 }
 
 fn print_row(name: &str, o: &Outcome) {
@@ -201,14 +256,14 @@ fn settings() -> Settings {
     }
 }
 
-fn run_udp(args: &Args) -> Outcome {
+fn run_udp(args: &Args, members: usize) -> Outcome {
     let chat = UdpChat::bind("127.0.0.1:0", settings()).expect("bind the UDP chat");
     let addr = chat.server_address();
     let handle = chat.handle();
     let server = thread::spawn(move || chat.serve_forever());
-    let shared = Shared::new(args.members);
+    let shared = Shared::new(members);
     let mut readers = Vec::new();
-    for i in 0..args.members {
+    for i in 0..members {
         let socket = udp_member(addr, &format!("m{i}"));
         readers.push(spawn_udp_reader(socket, i, Arc::clone(&shared)));
     }
@@ -249,7 +304,7 @@ fn udp_member(server: SocketAddr, name: &str) -> UdpSocket {
 }
 
 fn spawn_udp_reader(socket: UdpSocket, member: usize, shared: Arc<Shared>) -> JoinHandle<Vec<u64>> {
-    thread::spawn(move || {
+    spawn_small(move || {
         let mut latencies = Vec::new();
         let mut buf = [0u8; 2048];
         while !shared.stop.load(Ordering::Acquire) {
@@ -263,20 +318,20 @@ fn spawn_udp_reader(socket: UdpSocket, member: usize, shared: Arc<Shared>) -> Jo
     })
 }
 
-fn run_tcp(args: &Args, with_sleeper: bool) -> Outcome {
+fn run_tcp(args: &Args, members: usize, with_sleeper: bool) -> Outcome {
     let chat = TcpChat::bind("127.0.0.1:0", settings()).expect("bind the TCP chat");
     let addr = chat.server_address();
     let handle = chat.handle();
     let room = Arc::clone(chat.room());
     let server = thread::spawn(move || {
         let result = chat.serve_forever();
-        drop(chat); // waits for the handler threads
+        drop(chat); // closes whatever the goodbye left open
         result
     });
-    let shared = Shared::new(args.members);
+    let shared = Shared::new(members);
     let mut readers = Vec::new();
     let mut streams = Vec::new();
-    for i in 0..args.members {
+    for i in 0..members {
         let (stream, reader) = tcp_member(addr, &format!("m{i}"));
         streams.push(stream);
         readers.push(spawn_tcp_reader(reader, i, Arc::clone(&shared)));
@@ -325,7 +380,7 @@ fn spawn_tcp_reader(
     member: usize,
     shared: Arc<Shared>,
 ) -> JoinHandle<Vec<u64>> {
-    thread::spawn(move || {
+    spawn_small(move || {
         let mut latencies = Vec::new();
         // Ends when the server closes the connection at shutdown.
         for line in reader.lines() {

@@ -28,9 +28,14 @@ struct Args {
     /// UDP: drop a member that sent nothing (not even a heartbeat) for this many seconds.
     #[arg(long, default_value_t = 30.0, value_name = "SECONDS", value_parser = positive_seconds)]
     timeout: f64,
-    /// TCP: lines that may wait for one member before it is disconnected as not reading.
-    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(2..=1_000_000))]
+    /// TCP: the send-queue limit per member in KiB; a member with more
+    /// waiting for its socket is disconnected as not reading.
+    #[arg(long, default_value_t = 256, value_name = "KIB", value_parser = clap::value_parser!(u64).range(2..=1_000_000))]
     queue: u64,
+    /// TCP: disconnect a member whose socket accepted nothing for this many
+    /// seconds while lines waited for it.
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS", value_parser = positive_seconds)]
+    write_timeout: f64,
     /// Do not log every message (joins and leaves are still logged).
     #[arg(long)]
     quiet: bool,
@@ -55,7 +60,8 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 fn run(args: &Args) -> io::Result<()> {
     let settings = Settings {
         timeout: Duration::from_secs_f64(args.timeout),
-        queue: args.queue as usize,
+        queue: args.queue as usize * 1024,
+        write_timeout: Duration::from_secs_f64(args.write_timeout),
         quiet: args.quiet,
         ..Settings::default()
     };
@@ -63,11 +69,10 @@ fn run(args: &Args) -> io::Result<()> {
     if args.tcp {
         let chat = TcpChat::bind(address, settings)?;
         serving::announce(
-            "chat room over TCP, threading",
+            "chat room over TCP, event loop",
             &chat.server_address().into(),
         );
-        let room = Arc::clone(chat.room());
-        admin::spawn_terminal_reader(move |text| room.admin_says(text))?;
+        admin::spawn_terminal_reader(chat.admin())?;
         chat.shutdown_on_ctrl_c()?;
         chat.serve_forever()
     } else {

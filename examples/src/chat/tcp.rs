@@ -1,470 +1,135 @@
-//! The chat room over TCP lines, for plain `nc 127.0.0.1 8888`.
+//! The chat room over TCP lines, for plain `nc 127.0.0.1 8888`, on the
+//! framework's event loop: one thread serves every member.
 //!
-//! A `ThreadingTcpServer` runs one handler thread per connection; all of them
-//! share one [`TcpRoom`] (an `Arc` the factory clones into each handler).
-//! What UDP did not need:
+//! An [`EpollTcpServer`] makes a [`ChatConn`] per connection; each is a thin
+//! shim that hands what happened (bytes in, end of input, queue drained,
+//! closed) to the one [`Room`] they share. The loop calls them one at a
+//! time on its thread, so the room needs no locking discipline beyond the
+//! uncontended mutex that makes it shareable. What UDP did not need:
 //!
-//! - **shared state between threads**: every member's thread reads the
-//!   member list, so it sits behind a mutex;
-//! - **backpressure**: one member that stops reading must not slow the
-//!   others. Nobody writes to a member's socket but that member's own
-//!   writer thread, fed through a *bounded* queue. Delivering a message is
-//!   `try_send` into each queue, which never blocks; a member whose queue is
-//!   full is disconnected (its socket shut down) instead of holding everyone
-//!   up. (A blocking or unbounded queue would be the other two choices:
-//!   everyone waits for the slowest, or the server's memory grows without end.)
-//! - **framing**: TCP is a byte stream, so a message is a line, and a line
-//!   has a maximum length; reading never buffers more than that.
+//! - **backpressure**: a member's socket takes what it can; the rest waits
+//!   in the member's queue in the loop, and the burst policy of
+//!   [`tcp_room`](super::tcp_room) decides who waits and who is cut off;
+//! - **framing**: TCP is a byte stream, so a message is a line with a
+//!   maximum length ([`tcp_input`](super::tcp_input));
+//! - **other threads**: the server's terminal and a 50 ms timer reach the
+//!   room through [`LoopHandle::call_soon_threadsafe`], which runs their
+//!   code on the loop's thread.
 
-use std::collections::HashMap;
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
 
 use framework::{
-    Address, Connection, RequestHandler, ServerHandle, ServerOptions, StreamRequest,
-    ThreadingTcpServer,
+    CloseReason, Conn, EpollTcpServer, LoopHandle, Protocol, ServerHandle, ServerOptions,
 };
 use parking_lot::Mutex;
 
 use super::Settings;
-use super::protocol::{self, Departure, MAX_MESSAGE, Refusal};
+use super::protocol::Departure;
+use super::tcp_room::Room;
+
+pub use super::tcp_room::NAME_PROMPT;
 
 /// What the kernel may hold for one member on top of its queue: a small
 /// send buffer keeps "not reading" from hiding behind megabytes of buffer.
 const SEND_BUFFER: usize = 64 * 1024;
 
-/// At most this many bytes of queued lines go out in one `write`.
-const WRITE_BATCH: usize = 16 * 1024;
+/// How often the room looks at who made progress (see `tcp_room.rs`).
+const TICK: Duration = Duration::from_millis(50);
 
-/// The first thing a new connection reads.
-pub const NAME_PROMPT: &str = "Please enter your name:";
+/// How long the goodbye at shutdown may take before connections are dropped.
+const GOODBYE: Duration = Duration::from_secs(5);
 
-/// One line on its way to members; shared, so a message to 100 members is
-/// one allocation, not 100.
-type Line = Arc<str>;
-
-/// A member: its name and its queue. Its socket is its connection's entry
-/// in [`State::connections`], which outlives the membership: registered
-/// before `handle`, unregistered after it, and `handle` leaves the room.
-struct TcpMember {
-    id: u64,
-    name: String,
-    queue: SyncSender<Line>,
-}
-
-#[derive(Default)]
-struct State {
-    /// Members in the order they joined.
-    members: Vec<TcpMember>,
-    /// Every open connection, member or still at the name prompt, so that
-    /// a shutdown can end each handler's blocking read.
-    connections: HashMap<u64, Connection>,
-    next_id: u64,
-    closing: bool,
-}
-
-/// The shared state of a TCP chat room.
+/// The room, shared by every connection's protocol and the other threads'
+/// calls (all of which run on the loop's thread).
 pub struct TcpRoom {
-    state: Mutex<State>,
-    settings: Settings,
+    state: Mutex<Room>,
 }
 
 impl TcpRoom {
-    /// An empty room.
-    pub fn new(settings: Settings) -> TcpRoom {
-        TcpRoom {
-            state: Mutex::new(State::default()),
-            settings,
-        }
-    }
-
-    /// Notes a new connection; fails once the server is closing.
-    fn register(&self, connection: &Connection) -> io::Result<u64> {
-        let mut state = self.state.lock();
-        if state.closing {
-            return Err(io::Error::other("the server is shutting down"));
-        }
-        state.next_id += 1;
-        let id = state.next_id;
-        state.connections.insert(id, connection.try_clone()?);
-        Ok(id)
-    }
-
-    fn unregister(&self, id: u64) {
-        self.state.lock().connections.remove(&id);
-    }
-
-    /// Adds connection `id` as `name`; returns the queue its writer reads,
-    /// which already holds `OK` and a welcome line.
-    fn join(&self, id: u64, name: &str, from: &Address) -> Result<Receiver<Line>, Refusal> {
-        protocol::check_name(name)?;
-        let mut state = self.state.lock();
-        if state.closing {
-            return Err(Refusal::ShuttingDown);
-        }
-        if state.members.iter().any(|m| m.name == name) {
-            return Err(Refusal::NameTaken(name.to_string()));
-        }
-        // Room for the two greeting lines, whatever the setting says.
-        let (queue, lines) = mpsc::sync_channel(self.settings.queue.max(2));
-        let others: Vec<&str> = state.members.iter().map(|m| m.name.as_str()).collect();
-        let welcome = if others.is_empty() {
-            format!("* welcome {name}; nobody else is here; type quit to leave")
-        } else {
-            format!(
-                "* welcome {name}; also here: {}; type quit to leave",
-                others.join(", ")
-            )
-        };
-        for line in ["OK", welcome.as_str()] {
-            let _ = queue.try_send(line_of(line));
-        }
-        self.deliver(&mut state, None, &protocol::joined_notice(name));
-        state.members.push(TcpMember {
-            id,
-            name: name.to_string(),
-            queue,
-        });
-        self.settings.log(&format!("+ {name} joined from {from}"));
-        Ok(lines)
-    }
-
-    /// Member `id` says `text` to everyone else.
-    fn say(&self, id: u64, text: &str) {
-        let mut state = self.state.lock();
-        let Some(name) = state
-            .members
-            .iter()
-            .find(|m| m.id == id)
-            .map(|m| m.name.clone())
-        else {
-            return;
-        };
-        let line = protocol::message_line(&name, text);
-        if !self.settings.quiet {
-            self.settings.log(&line);
-        }
-        self.deliver(&mut state, Some(id), &line);
-    }
-
-    /// Sends one line to member `id` only (an `ERR` reply).
-    fn tell(&self, id: u64, line: &str) {
-        let mut state = self.state.lock();
-        let full =
-            state.members.iter().find(|m| m.id == id).is_some_and(|m| {
-                matches!(m.queue.try_send(line_of(line)), Err(TrySendError::Full(_)))
-            });
-        if full {
-            self.remove(&mut state, id, Departure::TooSlow);
-        }
-    }
-
-    /// Member `id` leaves; with `Quit` it gets `EXIT` as its last line.
-    fn leave(&self, id: u64, why: Departure) {
-        let mut state = self.state.lock();
-        if why == Departure::Quit {
-            if let Some(member) = state.members.iter().find(|m| m.id == id) {
-                let _ = member.queue.try_send(line_of("EXIT"));
-            }
-        }
-        self.remove(&mut state, id, why);
-    }
-
-    /// Sends a line from the server's terminal to every member as `admin`.
-    pub fn admin_says(&self, text: &str) {
-        let mut state = self.state.lock();
-        let line = protocol::message_line(protocol::ADMIN, text);
-        self.settings
-            .log(&format!("{line} (to {} members)", state.members.len()));
-        self.deliver(&mut state, None, &line);
-    }
-
     /// The names of the members, in the order they joined.
     pub fn names(&self) -> Vec<String> {
-        let state = self.state.lock();
-        state.members.iter().map(|m| m.name.clone()).collect()
-    }
-
-    /// Says goodbye to every member (a notice, then `EXIT`) and ends every
-    /// connection's reading, so that all handler threads finish.
-    pub fn close(&self) {
-        let mut state = self.state.lock();
-        state.closing = true;
-        let goodbye = [line_of(protocol::SHUTDOWN_NOTICE), line_of("EXIT")];
-        let State {
-            members,
-            connections,
-            ..
-        } = &mut *state;
-        for member in members.drain(..) {
-            let queued = goodbye
-                .iter()
-                .all(|line| member.queue.try_send(line.clone()).is_ok());
-            // Its queue is full: nothing more will reach it; cut it off.
-            if !queued && let Some(connection) = connections.get(&member.id) {
-                let _ = connection.shutdown(Shutdown::Both);
-            }
-            // Dropping `member` drops its queue's sender: the writer thread
-            // sends what is queued, then ends.
-        }
-        for connection in state.connections.values() {
-            // Ends the blocking read of the handler; writing stays open
-            // for the goodbye lines.
-            let _ = connection.shutdown(Shutdown::Read);
-        }
-    }
-
-    /// Queues `line` for every member but `except`; disconnects members
-    /// whose queue is full.
-    fn deliver(&self, state: &mut State, except: Option<u64>, line: &str) {
-        let line = line_of(line);
-        let mut slow = Vec::new();
-        for member in state.members.iter().filter(|m| Some(m.id) != except) {
-            if let Err(TrySendError::Full(_)) = member.queue.try_send(Arc::clone(&line)) {
-                slow.push(member.id);
-            }
-            // Disconnected: its writer has ended after a failed write and
-            // its handler is about to remove it; nothing to do here.
-        }
-        for id in slow {
-            self.remove(state, id, Departure::TooSlow);
-        }
-    }
-
-    /// Takes member `id` out of the room and tells the others. A member
-    /// leaving for any reason but `Quit` has its socket shut down, which
-    /// wakes its writer (blocked in `write`) and its reader.
-    fn remove(&self, state: &mut State, id: u64, why: Departure) {
-        let Some(index) = state.members.iter().position(|m| m.id == id) else {
-            return;
-        };
-        let member = state.members.remove(index);
-        if why != Departure::Quit
-            && let Some(connection) = state.connections.get(&id)
-        {
-            let _ = connection.shutdown(Shutdown::Both);
-        }
-        let notice = protocol::left_notice(&member.name, why);
-        self.settings.log(&notice);
-        self.deliver(state, None, &notice);
+        self.state.lock().names()
     }
 }
 
-/// A line with its newline, ready to share.
-fn line_of(text: &str) -> Line {
-    Arc::from(format!("{text}\n"))
-}
-
-/// One line read from a member.
-#[derive(Debug, PartialEq, Eq)]
-enum Input {
-    Text(String),
-    TooLong,
-    NotUtf8,
-    End,
-}
-
-/// Reads one line of at most [`MAX_MESSAGE`] bytes (without its `\n` or
-/// `\r\n`). A longer line is skipped up to its newline and reported as
-/// `TooLong`, so memory stays bounded whatever the client sends.
-fn read_line(rfile: &mut BufReader<Connection>, buf: &mut Vec<u8>) -> io::Result<Input> {
-    buf.clear();
-    let limit = MAX_MESSAGE as u64 + 2; // room for "\r\n"
-    let n = rfile.by_ref().take(limit).read_until(b'\n', buf)?;
-    if n == 0 {
-        return Ok(Input::End);
-    }
-    if buf.last() != Some(&b'\n') && n as u64 == limit {
-        skip_rest_of_line(rfile)?;
-        return Ok(Input::TooLong);
-    }
-    let text = match std::str::from_utf8(buf) {
-        Ok(text) => protocol::strip_newline(text),
-        Err(_) => return Ok(Input::NotUtf8),
-    };
-    if text.len() > MAX_MESSAGE {
-        return Ok(Input::TooLong);
-    }
-    Ok(Input::Text(text.to_string()))
-}
-
-/// Discards bytes up to and including the next newline (or the end).
-fn skip_rest_of_line(rfile: &mut BufReader<Connection>) -> io::Result<()> {
-    loop {
-        let available = rfile.fill_buf()?;
-        if available.is_empty() {
-            return Ok(());
-        }
-        match available.iter().position(|&b| b == b'\n') {
-            Some(pos) => {
-                rfile.consume(pos + 1);
-                return Ok(());
-            }
-            None => {
-                let len = available.len();
-                rfile.consume(len);
-            }
-        }
-    }
-}
-
-/// The handler of one connection: asks for a name, then relays lines.
-pub struct TcpChatHandler {
+/// One connection's protocol: passes every event to the room.
+pub struct ChatConn {
     room: Arc<TcpRoom>,
-    id: u64,
 }
 
-impl RequestHandler<StreamRequest> for TcpChatHandler {
-    fn setup(&mut self, request: &mut StreamRequest) -> io::Result<()> {
-        self.id = self.room.register(&request.wfile)?;
+impl Protocol for ChatConn {
+    fn connected(&mut self, conn: &mut Conn<'_>) -> io::Result<()> {
         // Lines are small and must go out at once.
-        request.set_nodelay(true)?;
-        let socket = socket2::SockRef::from(&request.wfile);
-        socket.set_send_buffer_size(SEND_BUFFER)?;
-        // A write that blocks this long means the member is not reading.
-        socket.set_write_timeout(Some(self.room.settings.write_timeout))
-    }
-
-    fn handle(&mut self, request: &mut StreamRequest) -> io::Result<()> {
-        let Some(lines) = self.ask_name(request)? else {
-            return Ok(());
-        };
-        let writer = match spawn_writer(Arc::clone(&self.room), self.id, &request.wfile, lines) {
-            Ok(writer) => writer,
-            Err(err) => {
-                // No thread could write to it: it must not stay a member.
-                self.room.leave(self.id, Departure::ConnectionLost);
-                return Err(err);
-            }
-        };
-        let why = self.relay(request);
-        self.room.leave(self.id, why);
-        // Leaving dropped the queue's sender: the writer sends what is
-        // left (EXIT, after a quit) and ends.
-        let _ = writer.join();
+        conn.connection().set_nodelay(true)?;
+        socket2::SockRef::from(conn.connection()).set_send_buffer_size(SEND_BUFFER)?;
+        let client = conn.client_address().clone();
+        let id = conn.id();
+        self.room.state.lock().arrive(conn, id, client);
         Ok(())
     }
 
-    fn finish(&mut self, _request: &mut StreamRequest) -> io::Result<()> {
-        self.room.unregister(self.id);
+    fn data_received(&mut self, conn: &mut Conn<'_>, data: &[u8]) -> io::Result<()> {
+        let id = conn.id();
+        self.room.state.lock().received(conn, id, data);
         Ok(())
     }
-}
 
-impl TcpChatHandler {
-    /// Prompts until a free, valid name arrives; `None` if the client went away.
-    fn ask_name(&self, request: &mut StreamRequest) -> io::Result<Option<Receiver<Line>>> {
-        let mut buf = Vec::new();
-        loop {
-            writeln!(request.wfile, "{NAME_PROMPT}")?;
-            let refusal = match read_line(&mut request.rfile, &mut buf)? {
-                Input::End => return Ok(None),
-                Input::TooLong => Refusal::TooLong,
-                Input::NotUtf8 => Refusal::NotUtf8,
-                Input::Text(name) => {
-                    match self.room.join(self.id, &name, &request.client_address) {
-                        Ok(lines) => return Ok(Some(lines)),
-                        Err(refusal) => refusal,
-                    }
-                }
-            };
-            self.room
-                .settings
-                .log(&format!("! {}: {refusal}", request.client_address));
-            writeln!(request.wfile, "{}", protocol::error_line(&refusal))?;
-        }
+    fn eof_received(&mut self, conn: &mut Conn<'_>) -> io::Result<()> {
+        let id = conn.id();
+        self.room.state.lock().end_of_input(conn, id);
+        Ok(())
     }
 
-    /// Reads the member's lines until it quits or goes; says why it left.
-    fn relay(&self, request: &mut StreamRequest) -> Departure {
-        let mut buf = Vec::new();
-        loop {
-            let refusal = match read_line(&mut request.rfile, &mut buf) {
-                Err(_) => return Departure::ConnectionLost,
-                Ok(Input::End) => return Departure::Quit,
-                Ok(Input::TooLong) => Refusal::TooLong,
-                Ok(Input::NotUtf8) => Refusal::NotUtf8,
-                Ok(Input::Text(text)) if text == "quit" => return Departure::Quit,
-                // An empty line (Enter pressed in nc) is ignored.
-                Ok(Input::Text(text)) if text.is_empty() => continue,
-                Ok(Input::Text(text)) => match protocol::check_text(&text) {
-                    Ok(()) => {
-                        self.room.say(self.id, &text);
-                        continue;
-                    }
-                    Err(refusal) => refusal,
-                },
-            };
-            self.room
-                .settings
-                .log(&format!("! {}: {refusal}", request.client_address));
-            self.room.tell(self.id, &protocol::error_line(&refusal));
-        }
+    fn writable(&mut self, conn: &mut Conn<'_>) -> io::Result<()> {
+        let id = conn.id();
+        self.room.state.lock().drained(conn, id);
+        Ok(())
     }
-}
 
-/// Starts the member's writer: the only thread that writes to its socket.
-fn spawn_writer(
-    room: Arc<TcpRoom>,
-    id: u64,
-    connection: &Connection,
-    lines: Receiver<Line>,
-) -> io::Result<JoinHandle<()>> {
-    let mut connection = connection.try_clone()?;
-    thread::Builder::new()
-        .name(format!("chat-writer-{id}"))
-        .spawn(move || {
-            let mut batch = Vec::with_capacity(WRITE_BATCH);
-            // Blocks for the first line, then takes whatever else is already
-            // queued: one write() for many lines means fewer system calls
-            // and fewer, fuller TCP segments when the room is busy.
-            for first in &lines {
-                batch.clear();
-                batch.extend_from_slice(first.as_bytes());
-                while batch.len() < WRITE_BATCH {
-                    match lines.try_recv() {
-                        Ok(line) => batch.extend_from_slice(line.as_bytes()),
-                        Err(_) => break,
-                    }
-                }
-                if let Err(err) = connection.write_all(&batch) {
-                    // The write timeout fired: the member does not read.
-                    let why = match err.kind() {
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Departure::TooSlow,
-                        _ => Departure::ConnectionLost,
-                    };
-                    room.leave(id, why);
-                    // Wakes the handler's read, if the member is still connected.
-                    let _ = connection.shutdown(Shutdown::Both);
-                    return;
-                }
-            }
-        })
+    fn closed(&mut self, conn: &mut Conn<'_>, reason: &CloseReason) {
+        let why = match reason {
+            CloseReason::ServerClosed => None,
+            CloseReason::PeerClosed => Some(Departure::Quit),
+            CloseReason::OutputLimit | CloseReason::TimedOut(_) => Some(Departure::TooSlow),
+            _ => Some(Departure::ConnectionLost),
+        };
+        let id = conn.id();
+        self.room.state.lock().closed(conn, id, why);
+    }
 }
 
 /// The factory type: a boxed closure, so that the server's type can be named.
-type Factory = Box<dyn Fn() -> TcpChatHandler + Send + Sync>;
+type Factory = Box<dyn Fn() -> ChatConn + Send + Sync>;
 
 /// A bound TCP chat server and its room.
 pub struct TcpChat {
-    server: ThreadingTcpServer<Factory>,
+    server: EpollTcpServer<ChatConn, Factory>,
     room: Arc<TcpRoom>,
 }
 
 impl TcpChat {
     /// Binds and listens (with `SO_REUSEADDR`, so a restart finds its port free).
     pub fn bind(address: impl ToSocketAddrs, settings: Settings) -> io::Result<TcpChat> {
-        let room = Arc::new(TcpRoom::new(settings));
-        let for_handlers = Arc::clone(&room);
-        let factory: Factory = Box::new(move || TcpChatHandler {
-            room: Arc::clone(&for_handlers),
-            id: 0,
+        let queue = settings.queue;
+        let room = Arc::new(TcpRoom {
+            state: Mutex::new(Room::new(settings)),
         });
-        let server =
-            ThreadingTcpServer::bind_with(address, &ServerOptions::reuse_address(), factory)?;
+        let for_conns = Arc::clone(&room);
+        let factory: Factory = Box::new(move || ChatConn {
+            room: Arc::clone(&for_conns),
+        });
+        let mut server =
+            EpollTcpServer::bind_with(address, &ServerOptions::reuse_address(), factory)?;
+        // The room cuts a member off at `queue` bytes itself, with a notice;
+        // the loop's own limit is only a backstop above it.
+        server.set_max_output(queue + 1024 * 1024);
+        // The turns of the goodbye at shutdown wait at most this long each.
+        server.set_timeout(Some(TICK));
         Ok(TcpChat { server, room })
     }
 
@@ -476,9 +141,20 @@ impl TcpChat {
             .expect("a TCP server has an internet address")
     }
 
-    /// The room, shared with the handlers.
+    /// The room.
     pub fn room(&self) -> &Arc<TcpRoom> {
         &self.room
+    }
+
+    /// A function that any thread may call to send a line to every member
+    /// as `admin` (the server's terminal); it runs on the loop's thread.
+    pub fn admin(&self) -> impl Fn(&str) + Send + 'static {
+        let handle = self.server.loop_handle();
+        let room = Arc::clone(&self.room);
+        move |text: &str| {
+            let (room, text) = (Arc::clone(&room), text.to_string());
+            handle.call_soon_threadsafe(move |conns| room.state.lock().admin_says(conns, &text));
+        }
     }
 
     /// A handle to stop `serve_forever` from another thread.
@@ -491,11 +167,57 @@ impl TcpChat {
         self.server.shutdown_on_ctrl_c()
     }
 
-    /// Serves until shut down, then says goodbye to every member. Dropping
-    /// the `TcpChat` afterwards waits for the handler threads.
+    /// Serves until shut down, then says goodbye to every member (a notice
+    /// and `EXIT`) and closes every connection, within 5 s.
     pub fn serve_forever(&self) -> io::Result<()> {
+        let ticker = Ticker::start(self.server.loop_handle(), Arc::clone(&self.room));
         let result = self.server.serve_forever();
-        self.room.close();
+        ticker.stop();
+        self.say_goodbye();
         result
+    }
+
+    /// The loop has stopped: queues the goodbye and turns the loop by hand
+    /// until every connection has closed or the time is up.
+    fn say_goodbye(&self) {
+        let room = Arc::clone(&self.room);
+        self.server
+            .loop_handle()
+            .call_soon_threadsafe(move |conns| room.state.lock().close(conns));
+        let deadline = Instant::now() + GOODBYE;
+        while self.server.connection_count() > 0 && Instant::now() < deadline {
+            if self.server.handle_request().is_err() {
+                break;
+            }
+        }
+    }
+}
+
+/// The room's clock: a thread that queues `Room::tick` on the loop every
+/// [`TICK`] (the loop has no timers for protocols of its own).
+struct Ticker {
+    stop: Arc<AtomicBool>,
+    thread: JoinHandle<()>,
+}
+
+impl Ticker {
+    fn start(handle: LoopHandle, room: Arc<TcpRoom>) -> Ticker {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = Arc::clone(&stop);
+        let thread = thread::spawn(move || {
+            while !stopping.load(Ordering::Acquire) {
+                thread::sleep(TICK);
+                let room = Arc::clone(&room);
+                if !handle.call_soon_threadsafe(move |conns| room.state.lock().tick(conns)) {
+                    return; // the server is gone
+                }
+            }
+        });
+        Ticker { stop, thread }
+    }
+
+    fn stop(self) {
+        self.stop.store(true, Ordering::Release);
+        let _ = self.thread.join();
     }
 }

@@ -55,6 +55,9 @@
 //!   reported to `handle_error` and loses its own connection only.
 //! - **The server life cycle** of the other models: `shutdown` wakes the
 //!   loop at once, `verify_request`, `service_actions`, `server_close`.
+//! - **Calls from other threads.** [`LoopHandle::call_soon_threadsafe`]
+//!   queues a closure that the loop runs on its own thread (an `eventfd`
+//!   in its `epoll` set wakes it): a server's terminal talking to clients.
 //!
 //! ## Why `nix`'s `epoll`, not `mio`
 //!
@@ -66,6 +69,7 @@
 //! run on BSD and Windows too; this model is Linux-only instead, like the
 //! `splice` and `TCP_CORK` the examples use.
 
+mod calls;
 mod capture;
 mod conn;
 mod inbox;
@@ -77,6 +81,7 @@ mod server;
 mod table;
 mod timers;
 
+pub use calls::{LoopConns, LoopHandle};
 pub use capture::Captured;
 pub use conn::Conn;
 pub use lines::{DEFAULT_MAX_LINE, LineProtocol, Lines};

@@ -27,6 +27,7 @@ use crate::handler::panic_message;
 use crate::hooks::Hooks;
 use crate::{Address, Connection, RequestError, StreamTransport};
 
+use super::calls::Calls;
 use super::inbox::Inbox;
 use super::table::{ConnId, Ending, State, Table};
 use super::timers::{Kind, Timers};
@@ -38,6 +39,8 @@ const LISTENER: u64 = u64::MAX;
 const WAKE: u64 = u64::MAX - 1;
 /// The `epoll` token of this loop's inbox (connections from the first loop).
 const INBOX: u64 = u64::MAX - 2;
+/// The `epoll` token of the queue of calls from other threads (`calls.rs`).
+const CALLS: u64 = u64::MAX - 3;
 
 /// Bytes read from a socket at once (one buffer for the whole loop).
 const READ_BUFFER: usize = 64 * 1024;
@@ -88,6 +91,8 @@ pub(crate) struct Reactor<P> {
     /// Drain the wake-up pipe when it fires (only a server's single loop
     /// may: with several, each must see it).
     drain_wake: bool,
+    /// Closures queued by other threads (`LoopHandle`), if this loop takes them.
+    calls: Option<Arc<Calls>>,
 }
 
 impl<P: Protocol> Reactor<P> {
@@ -114,6 +119,7 @@ impl<P: Protocol> Reactor<P> {
             accept_paused_until: None,
             inbox,
             drain_wake: loops == 1,
+            calls: None,
         };
         if index == 0 {
             reactor.watch_listener(listener)?;
@@ -168,6 +174,11 @@ impl<P: Protocol> Reactor<P> {
                         cx.control.drain_wake_pipe();
                     }
                 }
+                CALLS => {
+                    if let Some(inbox) = &self.calls {
+                        inbox.run(&mut self.table);
+                    }
+                }
                 LISTENER => {
                     sockets += 1;
                     self.accept_ready(cx);
@@ -190,6 +201,14 @@ impl<P: Protocol> Reactor<P> {
         self.fire_timers(cx);
         self.settle_touched(cx);
         Ok(sockets)
+    }
+
+    /// Makes this loop run the closures queued in `inbox` (woken by its `eventfd`).
+    pub(crate) fn take_calls(&mut self, inbox: Arc<Calls>) -> io::Result<()> {
+        self.epoll
+            .add(inbox.fd(), EpollEvent::new(EpollFlags::EPOLLIN, CALLS))?;
+        self.calls = Some(inbox);
+        Ok(())
     }
 
     /// Closes every connection (the server is closing): one last try to

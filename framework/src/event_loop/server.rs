@@ -17,6 +17,7 @@ use crate::{
     StreamTransport,
 };
 
+use super::calls::{Calls, LoopHandle};
 use super::inbox::Inbox;
 use super::reactor::{Context, Reactor};
 use super::{Protocol, Settings};
@@ -73,6 +74,8 @@ pub struct EventLoopServer<T: StreamTransport, P: Protocol, F> {
     dealt: AtomicUsize,
     open: AtomicUsize,
     timeout: Option<Duration>,
+    /// Closures from other threads, run by the first loop ([`LoopHandle`]).
+    calls: Arc<Calls>,
 }
 
 impl<T, P, F> EventLoopServer<T, P, F>
@@ -102,7 +105,9 @@ where
     pub fn from_transport(transport: T, factory: F) -> io::Result<Self> {
         let control = Arc::new(Control::new(transport.server_address())?);
         let inbox = Arc::new(Inbox::new()?);
-        let reactor = Reactor::new(0, transport.as_fd(), control.wake_fd(), inbox.clone(), 1)?;
+        let mut reactor = Reactor::new(0, transport.as_fd(), control.wake_fd(), inbox.clone(), 1)?;
+        let calls = Calls::new()?;
+        reactor.take_calls(Arc::clone(&calls))?;
         Ok(EventLoopServer {
             transport,
             factory,
@@ -114,6 +119,7 @@ where
             dealt: AtomicUsize::new(0),
             open: AtomicUsize::new(0),
             timeout: None,
+            calls,
         })
     }
 
@@ -190,6 +196,15 @@ where
     /// stay open: the next `serve_forever` serves them on.
     pub fn shutdown(&self) {
         self.control.shutdown();
+    }
+
+    /// A handle to run code on the (first) loop's thread from any other
+    /// thread, asyncio's `call_soon_threadsafe`: a server's terminal
+    /// writing to its clients, a timer. See [`LoopHandle`]. With several
+    /// loops ([`set_loops`](Self::set_loops)) the calls run on the first,
+    /// and reach only the connections it serves.
+    pub fn loop_handle(&self) -> LoopHandle {
+        LoopHandle::new(&self.calls)
     }
 
     /// A cloneable handle to shut the server down from another thread.
@@ -274,6 +289,9 @@ where
                 Reactor::new(i as u16, listener, wake, inbox, loops).map(Mutex::new)
             })
             .collect::<io::Result<_>>()?;
+        self.reactors[0]
+            .get_mut()
+            .take_calls(Arc::clone(&self.calls))?;
         Ok(())
     }
 

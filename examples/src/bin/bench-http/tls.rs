@@ -54,8 +54,14 @@ pub(crate) fn figure(args: &Args, dir: &Path) -> Result<(), Box<dyn std::error::
         }
     }
     let medians: Vec<_> = rounds.into_iter().map(median).collect();
-    println!("\nHTTPS, {} (TLS 1.3, wrk -t1 -c{}):", load.name, args.connections);
-    println!("{:<8} {:>10} {:>9} {:>9}", "server", "req/s", "p50 ms", "p99 ms");
+    println!(
+        "\nHTTPS, {} (TLS 1.3, wrk -t1 -c{}):",
+        load.name, args.connections
+    );
+    println!(
+        "{:<8} {:>10} {:>9} {:>9}",
+        "server", "req/s", "p50 ms", "p99 ms"
+    );
     for (server, f) in servers.iter().zip(&medians) {
         println!(
             "{:<8} {:>10.0} {:>9.2} {:>9.2}",
@@ -65,7 +71,10 @@ pub(crate) fn figure(args: &Args, dir: &Path) -> Result<(), Box<dyn std::error::
     for (i, server) in servers.iter().enumerate().skip(1) {
         let r = medians[0].requests_per_sec / medians[i].requests_per_sec;
         let verdict = if r >= 0.8 { "met" } else { "NOT met" };
-        println!("  poll over TLS: {r:.2}× {} over TLS (≥ 0.8×: {verdict})", server.name);
+        println!(
+            "  poll over TLS: {r:.2}× {} over TLS (≥ 0.8×: {verdict})",
+            server.name
+        );
     }
     Ok(())
 }

@@ -29,7 +29,8 @@ pub fn run() -> LessonResult {
         &[
             "examples/src/chat/protocol.rs (names, limits, the L/C/Q/H requests)",
             "examples/src/chat/udp.rs (the room on a UdpServer: members by address, timeouts)",
-            "examples/src/chat/tcp.rs (ThreadingTcpServer, a bounded queue and a writer per member)",
+            "examples/src/chat/tcp.rs (the room on the event loop: one thread for every member)",
+            "examples/src/chat/tcp_room.rs (the burst policy: slow the talker, cut off who does not read)",
             "examples/src/chat/client.rs (three threads, one event loop, heartbeats)",
             "tests/tests/snapshots/chat_udp__udp_chat_session_transcript.snap",
         ],
@@ -155,7 +156,7 @@ impl Nc {
 
 fn tcp_room() -> LessonResult {
     heading("The same room over TCP lines, for nc 127.0.0.1 PORT");
-    say("A ThreadingTcpServer: one handler thread per connection, one shared room.");
+    say("An EpollTcpServer: one thread waits on every member's socket, one shared room.");
     let server = Program::server(
         "tcp-server",
         "chat-server",
@@ -183,7 +184,7 @@ fn tcp_room() -> LessonResult {
 
     heading("Backpressure: a member that never reads");
     say("sleeper joins with a tiny receive buffer and then reads nothing. Every member has");
-    say("a queue of 16 lines (--queue 16); delivering is try_send, which never blocks.");
+    say("a send queue of 16 KiB (--queue 16); queueing a line never blocks the room.");
     let socket = Socket::new(Domain::IPV4, Type::STREAM, None)?;
     socket.set_recv_buffer_size(4096)?;
     socket.connect(&std::net::SocketAddr::from(([127, 0, 0, 1], port)).into())?;
@@ -217,10 +218,11 @@ fn tcp_room() -> LessonResult {
         carol.hear(false)?;
     }
     say(&format!(
-        "carol received all {received} messages; the sleeper was cut off instead of"
+        "carol received all {received} messages. A full queue slows the talker (dave), but"
     ));
-    say("slowing her down. With an unbounded queue the server's memory would grow without end;");
-    say("with a blocking one, everyone would wait for the sleeper.");
+    say("a member whose socket takes nothing for 0.2 s holds no one: the sleeper's queue");
+    say("passed 16 KiB and it was cut off. With an unbounded queue the server's memory would");
+    say("grow without end; with a blocking one, everyone would wait for the sleeper.");
     drop(sleeper);
     server.interrupt();
     Ok(())
