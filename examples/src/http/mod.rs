@@ -172,32 +172,34 @@ fn run(args: &Args) -> io::Result<()> {
             "HTTPS runs on the event loop: use --model poll (the default)",
         ));
     }
-    if args.model == HttpModel::Poll {
-        let https = tls.is_some();
-        let factory = move || MaybeTls::new(tls.as_ref(), HttpProtocol::new(Arc::clone(&site)));
-        let mut server = EpollTcpServer::bind_with(address, &options, factory)?;
-        server.set_loops(usize::from(args.loops))?;
-        // A client that reads nothing for the timeout, while an answer
-        // waits for it, is closed (as a thread's write timeout would).
-        server.set_idle_timeout(Some(Duration::from_secs_f64(args.timeout)));
-        return serve_on_loop(server, https);
-    }
-    let factory = move || HttpHandler::new(Arc::clone(&site));
+    let handler = {
+        let site = Arc::clone(&site);
+        move || HttpHandler::new(Arc::clone(&site))
+    };
     match args.model {
-        HttpModel::Poll => unreachable!("served above"),
+        HttpModel::Poll => {
+            let https = tls.is_some();
+            let factory = move || MaybeTls::new(tls.as_ref(), HttpProtocol::new(Arc::clone(&site)));
+            let mut server = EpollTcpServer::bind_with(address, &options, factory)?;
+            server.set_loops(usize::from(args.loops))?;
+            // A client that reads nothing for the timeout, while an answer
+            // waits for it, is closed (as a thread's write timeout would).
+            server.set_idle_timeout(Some(Duration::from_secs_f64(args.timeout)));
+            serve_on_loop(server, https)
+        }
         HttpModel::Sequential => serve(Server::<TcpTransport, Sequential, _>::bind_with(
-            address, &options, factory,
+            address, &options, handler,
         )?),
         HttpModel::Threading => {
             let mut server =
-                Server::<TcpTransport, ThreadingMixIn, _>::bind_with(address, &options, factory)?;
+                Server::<TcpTransport, ThreadingMixIn, _>::bind_with(address, &options, handler)?;
             // Like ThreadingHTTPServer: Ctrl+C does not wait for open connections.
             server.mixin_mut().daemon_threads = true;
             serve(server)
         }
         HttpModel::Forking => {
             let mut server =
-                Server::<TcpTransport, ForkingMixIn, _>::bind_with(address, &options, factory)?;
+                Server::<TcpTransport, ForkingMixIn, _>::bind_with(address, &options, handler)?;
             server.mixin_mut().max_children = args.max_children;
             serve(server)
         }
