@@ -106,8 +106,9 @@
 //!   for 100 ms instead of spinning on the still-readable socket.
 //! - A failed bind closes its socket before returning the error.
 //! - A handler can keep its connection after `handle` returns
-//!   ([`StreamRequest::detach`]): an HTTP server parks idle keep-alive
-//!   connections in an event loop instead of holding a thread for each.
+//!   ([`StreamRequest::detach`]), to hand it to another part of the
+//!   program (a loop of its own, another thread) without the server
+//!   sending end-of-file.
 //! - A fourth model Python's `socketserver` lacks: an epoll event loop
 //!   ([`EventLoopServer`]) with write queues, a per-connection output
 //!   limit, idle and total timeouts, and the same life cycle (`shutdown`,

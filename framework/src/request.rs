@@ -73,8 +73,8 @@ impl StreamRequest {
     }
 
     /// Takes the connection out of the server's hands, for a handler that
-    /// keeps it open after `handle` returns (an HTTP server that parks an
-    /// idle keep-alive connection instead of holding a thread for it).
+    /// keeps it open after `handle` returns (to hand an idle connection to
+    /// a loop of its own instead of holding a thread for it).
     ///
     /// Returns a new descriptor of the connection, which is now the
     /// caller's. When the request ends the server closes only its own
