@@ -52,7 +52,7 @@ pub fn run() -> LessonResult {
         "notes/16-server-models.md",
         &[
             "framework/src/mixin/sequential.rs, threading.rs, forking.rs, pool.rs (the mix-ins)",
-            "framework/src/event_loop/ (the event loop: reactor.rs is one turn of it)",
+            "framework/src/event_loop/ (the event loop: reactor/mod.rs is one turn of it)",
             "examples/src/serving.rs (--model chooses the model)",
             "examples/src/bin/lesson/l16_server_models.rs and l16_server_models/idle.rs (the loads)",
         ],
