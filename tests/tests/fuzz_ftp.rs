@@ -53,6 +53,7 @@ proptest! {
 
     /// Any line parses or is refused with a reason, never a panic; what is
     /// accepted names a file the library may hold, and writes back the same.
+    /// (Found by a long run: `P 00  ` is size 0, name " ", written `P 0  `.)
     #[test]
     fn any_request_line_is_answered(
         line in prop_oneof![
@@ -66,8 +67,14 @@ proptest! {
                 if let Request::Get(name) | Request::Put { name, .. } = &request {
                     prop_assert_eq!(name_problem(name), None);
                 }
+                // Written out again it reads the same; the bytes may differ
+                // only in a size's leading zeros (`P 007 a` is `P 7 a`).
                 let again = request.to_line();
-                prop_assert_eq!(again.as_bytes(), &[&line[..], b"\n"].concat()[..]);
+                prop_assert_eq!(Request::parse(again.trim_end_matches('\n').as_bytes()), Ok(request));
+                let stripped = line.strip_prefix(b"P 0").is_some_and(|rest| rest.first().is_some_and(u8::is_ascii_digit));
+                if !stripped {
+                    prop_assert_eq!(again.as_bytes(), &[&line[..], b"\n"].concat()[..]);
+                }
             }
             Err(reason) => {
                 prop_assert!(!reason.is_empty() && !reason.contains('\n'), "{:?}", reason);
