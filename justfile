@@ -119,3 +119,8 @@ fuzz-chat *ARGS:
 [group('fuzz')]
 fuzz-props:
     cargo test -p tests --test fuzz_http --test fuzz_ftp --test fuzz_chat
+
+# Soak http-server and echo-server under load with faults (`--seconds 60 --clients 8 --only http|echo --model M`).
+[group('bench')]
+soak *ARGS:
+    cargo soak {{ARGS}}
