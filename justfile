@@ -99,3 +99,28 @@ ftpd *ARGS:
 [group('demo')]
 ftp-client *ARGS:
     cargo ftp-client {{ARGS}}
+
+# Fuzz the HTTP head, path, Range and conditional parsers with AFL++ (`--seconds N --execs N`; default 120 s / 2,000,000).
+[group('fuzz')]
+fuzz-http *ARGS:
+    cargo fuzz-http {{ARGS}}
+
+# Fuzz the FTP-style frames, the bounded line reader and RFC 959 command lines with AFL++.
+[group('fuzz')]
+fuzz-ftp *ARGS:
+    cargo fuzz-ftp {{ARGS}}
+
+# Fuzz the chat datagrams and the TCP line framer with AFL++.
+[group('fuzz')]
+fuzz-chat *ARGS:
+    cargo fuzz-chat {{ARGS}}
+
+# The property tests of the same parsers (what CI runs); `PROPTEST_CASES=100000` for a long run.
+[group('fuzz')]
+fuzz-props:
+    cargo test -p tests --test fuzz_http --test fuzz_ftp --test fuzz_chat
+
+# Soak http-server and echo-server under load with faults (`--seconds 60 --clients 8 --only http|echo --model M`).
+[group('bench')]
+soak *ARGS:
+    cargo soak {{ARGS}}
