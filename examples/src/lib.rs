@@ -15,6 +15,7 @@ pub mod lesson_kit;
 pub mod multiplex;
 pub mod own_handler;
 pub mod plain_echo;
+pub mod proc_info;
 pub mod raw_epoll_echo;
 pub mod serving;
 pub mod tls;

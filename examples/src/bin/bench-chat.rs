@@ -124,7 +124,8 @@ fn note(shared: &Shared, member: usize, line: &str) -> Option<u64> {
 
 fn main() {
     let args = Args::parse();
-    let descriptors = raise_fd_limit();
+    // 1,000 members take three descriptors each: two on the client side, one on the server's.
+    let descriptors = examples::proc_info::raise_fd_limit();
     println!(
         "bench-chat: {:?} members, {}-byte messages, {} s per run, window {}, {} CPUs (shared with other work: figures are noisy), {descriptors} descriptors",
         args.members,
@@ -203,17 +204,6 @@ fn run_all(args: &Args, members: usize) -> Comparison {
         sleeper_ratio: sleepy_rate / plain_rate,
         cut_off: sleepy.iter().all(|o| o.sleeper_cut_off == Some(true)),
     }
-}
-
-/// Raises the descriptor limit to the hard limit (1,000 members take
-/// three descriptors each here: two on the client side, one on the server's).
-fn raise_fd_limit() -> u64 {
-    use nix::sys::resource::{Resource, getrlimit, setrlimit};
-    let Ok((_, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
-        return 0;
-    };
-    let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
-    getrlimit(Resource::RLIMIT_NOFILE).map_or(0, |(soft, _)| soft)
 }
 
 /// A reader's thread: small stacks, since there may be a thousand of them.

@@ -156,7 +156,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         loadavg()
     );
 
-    hold::raise_fd_limit();
+    examples::proc_info::raise_fd_limit();
     let mut servers = vec![
         start_ours(dir.path(), &["--model", "poll"], "poll")?,
         start_ours(

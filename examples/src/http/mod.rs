@@ -161,7 +161,7 @@ fn run(args: &Args) -> io::Result<()> {
     )?;
     // Thousands of connections need a descriptor each: the soft limit is
     // often 1024, the hard one much higher.
-    raise_fd_limit();
+    crate::proc_info::raise_fd_limit();
     let address = (args.bind.as_str(), args.port);
     // Like http.server: SO_REUSEADDR, so a restart does not wait for TIME_WAIT.
     let options = ServerOptions::reuse_address();
@@ -215,14 +215,6 @@ pub fn banner(address: &SocketAddr) -> String {
     };
     let port = address.port();
     format!("Serving HTTP on {host} port {port} (http://{url_host}:{port}/) ...")
-}
-
-/// Sets the soft descriptor limit to the hard one.
-fn raise_fd_limit() {
-    use nix::sys::resource::{Resource, getrlimit, setrlimit};
-    if let Ok((_, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
-        let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
-    }
 }
 
 /// Prints the banner and runs the event loop until Ctrl+C.

@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use socket2::{Domain, Socket, Type};
 
+use examples::proc_info::{fd_count, status_field};
+
 use super::{LINE, Server, framework_command};
 
 /// Clients per source address: the 4-tuple must be unique, and one source
@@ -55,23 +57,6 @@ struct Idle {
     connect_secs: f64,
     answered: usize,
     note: String,
-}
-
-/// A field of `/proc/<pid>/status` (`VmRSS` in KiB, `Threads`).
-fn status_field(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|status| {
-            status.lines().find_map(|line| {
-                let rest = line.strip_prefix(field)?.strip_prefix(':')?;
-                rest.split_whitespace().next()?.parse().ok()
-            })
-        })
-        .unwrap_or(0)
-}
-
-fn fd_count(pid: u32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
 }
 
 /// Connects from source address number `source` (127.1.x.y), so that

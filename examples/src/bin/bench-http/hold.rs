@@ -6,55 +6,16 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
+use examples::proc_info::{children_of, pss_kib};
+
 use super::Running;
 
 const REQUEST: &[u8] = b"GET /1k.bin HTTP/1.1\r\nHost: bench\r\n\r\n";
 
-/// Sets the soft descriptor limit to the hard one (children inherit it).
-pub(crate) fn raise_fd_limit() {
-    use nix::sys::resource::{Resource, getrlimit, setrlimit};
-    if let Ok((_, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
-        let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
-    }
-}
-
 /// The proportional set size, in KiB, of a process and its children
 /// (nginx serves from worker processes): shared pages counted once.
-fn pss_kib(pid: u32) -> u64 {
-    let own = |pid: u32| -> u64 {
-        std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
-            .ok()
-            .and_then(|text| {
-                text.lines().find_map(|line| {
-                    line.strip_prefix("Pss:")?
-                        .split_whitespace()
-                        .next()?
-                        .parse()
-                        .ok()
-                })
-            })
-            .unwrap_or(0)
-    };
-    let children: u64 = std::fs::read_dir("/proc")
-        .map(|entries| {
-            entries
-                .flatten()
-                .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-                .filter(|&child| parent_of(child) == Some(pid))
-                .map(own)
-                .sum()
-        })
-        .unwrap_or(0);
-    own(pid) + children
-}
-
-fn parent_of(pid: u32) -> Option<u32> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat[stat.rfind(')')? + 2..]
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
+fn pss_with_children(pid: u32) -> u64 {
+    pss_kib(pid) + children_of(pid).into_iter().map(pss_kib).sum::<u64>()
 }
 
 /// Sends one request and reads its response (head and 1 KiB body).
@@ -91,7 +52,7 @@ pub(crate) fn idle_figure(servers: &[Running], count: usize) {
     );
     for server in servers.iter().filter(|s| s.name != "python") {
         let pid = server.child.id();
-        let before = pss_kib(pid);
+        let before = pss_with_children(pid);
         let started = Instant::now();
         let mut held = Vec::with_capacity(count);
         let mut answered = 0;
@@ -106,7 +67,7 @@ pub(crate) fn idle_figure(servers: &[Running], count: usize) {
             held.push(stream);
         }
         std::thread::sleep(Duration::from_millis(300));
-        let during = pss_kib(pid);
+        let during = pss_with_children(pid);
         let per = (during as f64 - before as f64) / count as f64;
         println!(
             "{:<8} {:>6} KiB {:>6} KiB {:>10.2} {:>5}/{count}   ({:.1} s)",

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use examples::lesson_kit::{Program, heading, say};
 
 use crate::LessonResult;
-use crate::common_b::{pad, proc_state};
+use crate::common_b::pad;
+use examples::proc_info::{children_of, fd_count, pss_kib, raise_fd_limit, status_field};
 
 /// Idle clients per model.
 pub const CLIENTS: usize = 1000;
@@ -31,6 +32,8 @@ pub fn run() -> LessonResult {
         "Now {CLIENTS} clients connect to each server and say nothing, like browsers"
     ));
     say("keeping a connection open. What does each model hold for them?");
+    // 1,000 clients need 1,000 descriptors here and up to 2,000 in the
+    // threading server (its `rfile` is a second descriptor).
     raise_fd_limit();
     let models: [(&'static str, &[&str]); 5] = [
         ("sequential", &["--model", "sequential", "0"]),
@@ -132,57 +135,5 @@ fn settle(pid: u32) {
         if now != last {
             (last, since) = (now, Instant::now());
         }
-    }
-}
-
-fn fd_count(pid: u32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
-}
-
-fn children_of(pid: u32) -> Vec<u32> {
-    std::fs::read_dir("/proc")
-        .map(|entries| {
-            entries
-                .flatten()
-                .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
-                .filter(|&p| proc_state(p as i32).is_some_and(|(_, ppid)| ppid == pid as i32))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// A process's proportional set size in KiB (`/proc/<pid>/smaps_rollup`):
-/// its resident memory, each page shared with others divided among them,
-/// so that the PSS of a parent and its 1,000 forked children adds up to
-/// what they really use (their RSS would count every shared page 1,001 times).
-fn pss_kib(pid: u32) -> u64 {
-    status_like(&format!("/proc/{pid}/smaps_rollup"), "Pss")
-}
-
-/// A field of `/proc/<pid>/status` (`Threads`...).
-fn status_field(pid: u32, field: &str) -> u64 {
-    status_like(&format!("/proc/{pid}/status"), field)
-}
-
-/// The number after `field:` in a `/proc` file of `Name: value` lines.
-fn status_like(path: &str, field: &str) -> u64 {
-    std::fs::read_to_string(path)
-        .ok()
-        .and_then(|status| {
-            status.lines().find_map(|line| {
-                let rest = line.strip_prefix(field)?.strip_prefix(':')?;
-                rest.split_whitespace().next()?.parse().ok()
-            })
-        })
-        .unwrap_or(0)
-}
-
-/// 1,000 clients need 1,000 descriptors here and up to 2,000 in the
-/// threading server (its `rfile` is a second descriptor): the soft limit
-/// is often 1,024, so raise it to the hard limit (children inherit it).
-fn raise_fd_limit() {
-    use nix::sys::resource::{Resource, getrlimit, setrlimit};
-    if let Ok((_, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
-        let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
     }
 }
