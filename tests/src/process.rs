@@ -215,3 +215,25 @@ pub fn read_all_lossy(mut reader: impl Read) -> String {
     let _ = reader.read_to_end(&mut buf);
     String::from_utf8_lossy(&buf).into_owned()
 }
+
+/// Makes the program `command` starts unable to write files larger than
+/// `bytes` (`RLIMIT_FSIZE`): a write past it fails with `EFBIG`, as on a
+/// full quota, instead of the process dying of `SIGXFSZ`.
+pub fn limit_file_size(command: &mut Command, bytes: u64) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: between fork and exec only async-signal-safe calls are made:
+    // setrlimit, and signal with SIG_IGN (kept across exec).
+    unsafe {
+        command.pre_exec(move || {
+            let limit = libc::rlimit {
+                rlim_cur: bytes,
+                rlim_max: bytes,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+}

@@ -8,7 +8,6 @@
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
@@ -87,22 +86,7 @@ pub fn start_with_file_size_limit(model: &str, dir: &Path, bytes: u64) -> Server
     let mut command = Command::new(tests::bin_path("ftp-server"));
     command.args(["--model", model, "--directory"]);
     command.args([dir.to_str().expect("a UTF-8 path"), "0"]);
-    // SAFETY: between fork and exec only async-signal-safe calls are made:
-    // setrlimit, and signal with SIG_IGN (kept across exec), so that the
-    // write fails with EFBIG instead of the process dying of SIGXFSZ.
-    unsafe {
-        command.pre_exec(move || {
-            let limit = libc::rlimit {
-                rlim_cur: bytes,
-                rlim_max: bytes,
-            };
-            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-            Ok(())
-        });
-    }
+    tests::process::limit_file_size(&mut command, bytes);
     ServerProcess::start_command_reading_stderr(&mut command)
 }
 

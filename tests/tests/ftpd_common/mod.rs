@@ -268,24 +268,8 @@ pub fn no_panic_logged(server: ServerProcess) {
 /// size of any file it writes (`RLIMIT_FSIZE`): a larger upload fails to
 /// write with EFBIG, through the same code as a full disk (ENOSPC).
 pub fn start_with_file_size_limit(dir: &Path, args: &[&str], bytes: u64) -> ServerProcess {
-    use std::os::unix::process::CommandExt;
     let mut command = Command::new(tests::bin_path("ftpd"));
     command.arg("--directory").arg(dir).args(args).arg("0");
-    // SAFETY: between fork and exec only async-signal-safe calls are made:
-    // setrlimit, and signal with SIG_IGN (kept across exec), so that the
-    // write fails with EFBIG instead of the process dying of SIGXFSZ.
-    unsafe {
-        command.pre_exec(move || {
-            let limit = libc::rlimit {
-                rlim_cur: bytes,
-                rlim_max: bytes,
-            };
-            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-            Ok(())
-        });
-    }
+    tests::process::limit_file_size(&mut command, bytes);
     ServerProcess::start_command_reading_stderr(&mut command)
 }
