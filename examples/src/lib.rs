@@ -12,6 +12,7 @@ pub mod echo;
 pub mod ftp;
 pub mod http;
 pub mod lesson_kit;
+pub mod memory;
 pub mod multiplex;
 pub mod own_handler;
 pub mod plain_echo;
