@@ -7,6 +7,7 @@
 pub mod http;
 pub mod in_process;
 pub mod lesson_run;
+pub mod live_heap;
 pub mod process;
 pub mod procfs;
 pub mod transcript;

@@ -7,53 +7,17 @@
 //! or only stayed with the allocator (it stayed with glibc: see
 //! `examples::memory`). RSS cannot tell the two apart; a count of the bytes
 //! allocated and not yet freed can. The count is this file's global
-//! allocator, so this file holds one test: nothing else allocates while it
-//! measures.
+//! allocator (`tests::live_heap`), so this file holds one test: nothing else
+//! allocates while it measures.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::atomic::{AtomicIsize, Ordering};
-use std::thread;
 use std::time::Duration;
 
 use examples::echo::EchoLineProtocol;
 use framework::{EpollTcpServer, Lines};
 use tests::in_process::RunningLoop;
-use tests::procfs::wait_until;
-
-/// The system allocator, counting the bytes allocated and not yet freed.
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: every call is passed on to the system allocator unchanged; the
-// counter is only arithmetic beside it.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: the caller's contract for `alloc` is System's.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        // SAFETY: `ptr` came from `alloc` above with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: the caller's contract for `realloc` is System's.
-        let new = unsafe { System.realloc(ptr, layout, new_size) };
-        if !new.is_null() {
-            LIVE.fetch_add(
-                new_size as isize - layout.size() as isize,
-                Ordering::Relaxed,
-            );
-        }
-        new
-    }
-}
+use tests::live_heap::{Counting, after_rounds};
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
@@ -107,35 +71,6 @@ fn one(addr: SocketAddr, i: usize) -> std::io::Result<bool> {
     Ok(true)
 }
 
-/// One round of every client's connections; returns the heap's live bytes
-/// once the server holds no connection.
-fn round<F>(running: &RunningLoop<Lines<EchoLineProtocol>, F>) -> isize
-where
-    F: Fn() -> Lines<EchoLineProtocol> + Send + Sync + 'static,
-{
-    let addr = running.addr();
-    let clients: Vec<_> = (0..CLIENTS)
-        .map(|c| {
-            thread::spawn(move || {
-                (0..PER_CLIENT)
-                    .map(|k| one(addr, c * PER_CLIENT + k))
-                    .all(|r| matches!(r, Ok(true)))
-            })
-        })
-        .collect();
-    for client in clients {
-        assert!(client.join().unwrap(), "every well-formed echo came back");
-    }
-    assert!(
-        wait_until(Duration::from_secs(20), || running
-            .server
-            .connection_count()
-            == 0),
-        "the server closed every connection within 20 s"
-    );
-    LIVE.load(Ordering::Relaxed)
-}
-
 #[test]
 fn connections_give_back_their_buffers() {
     let server = EpollTcpServer::bind("127.0.0.1:0", || {
@@ -143,10 +78,10 @@ fn connections_give_back_their_buffers() {
     })
     .unwrap();
     let running = RunningLoop::start(server, Duration::from_millis(50));
-    // The first round grows what lasts: the connection table, the loop's
-    // buffers, the test threads' own first allocations.
-    let first = round(&running);
-    let after: Vec<isize> = (0..4).map(|_| round(&running)).collect();
+    let live = after_rounds(5, CLIENTS, PER_CLIENT, running.addr(), one, || {
+        running.server.connection_count()
+    });
+    let (first, after) = (live[0], &live[1..]);
     let worst = after.iter().max().unwrap() - first;
     // 800 more connections, each of which held up to 256 KiB. Measured:
     // the later rounds end within 32 bytes of the first, and a leak of 64
