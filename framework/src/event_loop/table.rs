@@ -148,6 +148,18 @@ impl Table {
         Some(state)
     }
 
+    /// How many connections are open.
+    pub(crate) fn open(&self) -> usize {
+        self.slots.len() - self.free.len()
+    }
+
+    /// Whether the connection in place `index` with `generation` is open.
+    pub(crate) fn is_open(&self, index: u32, generation: u32) -> bool {
+        self.slots
+            .get(index as usize)
+            .is_some_and(|slot| slot.generation == generation && slot.state.is_some())
+    }
+
     /// The connection `id` names, if it is still open.
     pub(crate) fn get(&self, id: ConnId) -> Option<&State> {
         let slot = self.slots.get(id.index as usize)?;

@@ -205,6 +205,11 @@ impl<P: Protocol> Reactor<P> {
         self.resume_accepting_if_due(cx);
         self.fire_timers(cx);
         self.settle_touched(cx);
+        let table = &self.table;
+        self.timers
+            .forget_closed(table.open(), |index, generation| {
+                table.is_open(index, generation)
+            });
         Ok(sockets)
     }
 
