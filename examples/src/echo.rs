@@ -99,7 +99,7 @@ impl RequestHandler<DatagramRequest> for EchoDatagram {
 /// program name) and serves until Ctrl+C.
 pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
     let args = Args::parse_from(args);
-    crate::memory::give_back_large_buffers();
+    crate::memory::give_memory_back();
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

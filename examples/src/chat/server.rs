@@ -48,7 +48,7 @@ struct Args {
 /// name) and serves until Ctrl+C.
 pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     let args = Args::parse_from(args);
-    crate::memory::give_back_large_buffers();
+    crate::memory::give_memory_back();
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -130,7 +130,7 @@ fn parse_protocol(text: &str) -> Result<Version, String> {
 /// name) and serves until Ctrl+C.
 pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     let args = Args::parse_from(args);
-    crate::memory::give_back_large_buffers();
+    crate::memory::give_memory_back();
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -89,7 +89,7 @@ pub fn log(request: &StreamRequest, text: &str) {
 /// and serves until Ctrl+C.
 pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
     let args = Args::parse_from(args);
-    crate::memory::give_back_large_buffers();
+    crate::memory::give_memory_back();
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
