@@ -389,9 +389,9 @@ grep -o -E 'C: [A-Z]+' "$control" | cut -c4- | awk '!seen[$0]++' | tr '\n' ' '
 echo
 
 if [ -n "$shots_to" ]; then
-    mkdir -p "$shots_to" && cp "$work"/shots/*.png "$shots_to"/
+    mkdir -p "$shots_to" && cp "$work"/shots/*.png "$shots_to"/ &&
+        echo "== screenshots copied to $shots_to"
 fi
-echo "== screenshots: $work/shots"
 if [ ${#failures[@]} -eq 0 ]; then
     echo "PASS: FileZilla $version against ftpd, $mode (big.bin sha256 $big_sha)"
     exit 0
