@@ -95,6 +95,11 @@ ftp-server *ARGS:
 ftpd *ARGS:
     cargo ftpd {{ARGS}}
 
+# FileZilla against ftpd, clicked through under Xvfb (`--active`, `--keep`; needs filezilla xvfb xdotool imagemagick; not in CI).
+[group('dev')]
+filezilla-check *ARGS:
+    bash scripts/filezilla-check.sh {{ARGS}}
+
 # Demo: the FTP-style client (menu; or `ADDR list|get NAME|put PATH`).
 [group('demo')]
 ftp-client *ARGS:

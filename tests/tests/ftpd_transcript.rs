@@ -500,3 +500,283 @@ fn ftpd_data_connection_refusals() {
         "nothing of the failed uploads is left"
     );
 }
+
+/// PASV, with the address and port filtered out; the data connection.
+fn pasv(t: &mut Transcript) -> TcpStream {
+    let r = cmd(t, "PASV");
+    let six = r
+        .split('(')
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .unwrap_or_else(|| panic!("no address in {r}"))
+        .to_string();
+    let n: Vec<u16> = six.split(',').map(|x| x.parse().unwrap()).collect();
+    t.filter(&six, "127,0,0,1,<P1>,<P2>");
+    let data = TcpStream::connect(("127.0.0.1", n[4] * 256 + n[5])).unwrap();
+    data.set_read_timeout(Some(DEADLINE)).unwrap();
+    data.set_write_timeout(Some(DEADLINE)).unwrap();
+    data
+}
+
+/// PASV, then `line` (RETR or a listing): the data connection's bytes,
+/// recorded (or, when long, counted), then the final reply.
+fn pasv_download(t: &mut Transcript, line: &str) -> Vec<u8> {
+    let mut data = pasv(t);
+    let r = cmd(t, line);
+    assert!(r.starts_with("150"), "{line}: {r}");
+    let mut bytes = Vec::new();
+    data.read_to_end(&mut bytes).unwrap();
+    match bytes.len() {
+        0 => t.note("(the data connection closed, empty)"),
+        1..=512 => t.record("S(data)", &bytes),
+        n => t.note(&format!("(the data connection carried {n} bytes)")),
+    }
+    let r = reply(t);
+    assert!(r.starts_with("226"), "{line}: {r}");
+    bytes
+}
+
+/// PASV, then `line` (STOR), the bytes sent (recorded, or counted), the
+/// data connection closed, then the final reply.
+fn pasv_upload(t: &mut Transcript, line: &str, bytes: &[u8]) {
+    let mut data = pasv(t);
+    let r = cmd(t, line);
+    assert!(r.starts_with("150"), "{line}: {r}");
+    data.write_all(bytes).unwrap();
+    match bytes.len() {
+        0 => {}
+        1..=512 => t.record("C(data)", bytes),
+        n => t.note(&format!(
+            "(the client sent {n} bytes on the data connection)"
+        )),
+    }
+    drop(data);
+    let r = reply(t);
+    assert!(r.starts_with("226"), "{line}: {r}");
+}
+
+/// The modification time of a file, in seconds since 1970.
+fn modified(path: &std::path::Path) -> u64 {
+    std::fs::metadata(path)
+        .unwrap()
+        .modified()
+        .unwrap()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// What FileZilla 3.63 sent, command for command, as recorded through a
+/// logging proxy by `scripts/filezilla-check.sh` and by hand (2026-12-06):
+/// its browsing connection, its transfer connection (uploads with
+/// "preserve timestamps" on, so MFMT after STOR; downloads; resumes; a
+/// folder upload), and the browsing connection again (rename, delete,
+/// make and remove a folder). FileZilla is not in CI: this replay is
+/// what keeps ftpd working for it.
+#[test]
+fn ftpd_filezilla_session() {
+    let big = ftpd_common::pattern(7, 5 * 1024 * 1024);
+    let text = "ünïcödé text\n".as_bytes();
+    let dir = tree(&[
+        ("big.bin", &big[..]),
+        ("café menu ☕.txt", text),
+        ("hello.txt", b"hello from ftpd\n"),
+        ("sub/inner.txt", b"inside\n"),
+    ]);
+    std::fs::create_dir(dir.path().join("名前 with spaces")).unwrap();
+    ftpd_common::date_everything(dir.path());
+    let server = start(dir.path(), &["--writable"]);
+    let addr = server.addr();
+
+    let mut t = Transcript::connect(&addr).unwrap();
+    t.note("FileZilla's first connection (ftp://... on its command line): it tries TLS,");
+    t.note("takes the 502s as 'no TLS here' (and warns its user), logs in, asks");
+    t.note("what the server can do, and lists / with MLSD because FEAT says MLST");
+    reply(&mut t);
+    cmd(&mut t, "AUTH TLS");
+    cmd(&mut t, "AUTH SSL");
+    cmd(&mut t, "USER anonymous");
+    cmd(&mut t, "PASS anonymous@example.com");
+    cmd(&mut t, "SYST");
+    cmd(&mut t, "FEAT");
+    cmd(&mut t, "OPTS UTF8 ON");
+    cmd(&mut t, "CWD /");
+    cmd(&mut t, "PWD");
+    cmd(&mut t, "TYPE I");
+    pasv_download(&mut t, "MLSD");
+    t.note("a double-click on the folder sub, then on ..");
+    cmd(&mut t, "CWD sub");
+    cmd(&mut t, "PWD");
+    pasv_download(&mut t, "MLSD");
+    cmd(&mut t, "CDUP");
+    cmd(&mut t, "PWD");
+
+    let mut u = Transcript::connect(&addr).unwrap();
+    u.note("FileZilla's second connection, for transfers (SYST and FEAT are remembered)");
+    reply(&mut u);
+    cmd(&mut u, "USER anonymous");
+    cmd(&mut u, "PASS anonymous@example.com");
+    cmd(&mut u, "OPTS UTF8 ON");
+    u.note("an upload (double-click in the local list); with 'preserve timestamps'");
+    u.note("on and MFMT in FEAT, FileZilla then dates the copy as the original");
+    cmd(&mut u, "CWD /");
+    cmd(&mut u, "PWD");
+    cmd(&mut u, "TYPE I");
+    let upload = ftpd_common::pattern(8, 3_000_000);
+    pasv_upload(&mut u, "STOR up load ü.bin", &upload);
+    cmd(&mut u, "MFMT 20191231235959 up load ü.bin");
+    let stored = dir.path().join("up load ü.bin");
+    assert!(
+        std::fs::read(&stored).unwrap() == upload,
+        "the upload differs"
+    );
+    // 2019-12-31 23:59:59 UTC
+    assert_eq!(modified(&stored), 1_577_836_799);
+    pasv_download(&mut u, "MLSD");
+    u.note("a download, then a text file (FileZilla picks TYPE A by its extension)");
+    let got = pasv_download(&mut u, "RETR big.bin");
+    assert!(got == big, "big.bin arrived different");
+    cmd(&mut u, "TYPE A");
+    let got = pasv_download(&mut u, "RETR café menu ☕.txt");
+    assert_eq!(got, text);
+    u.note("resuming a download cut at 1 MiB ('Resume' in FileZilla's dialog)");
+    cmd(&mut u, "TYPE I");
+    let mut data = pasv(&mut u);
+    cmd(&mut u, "REST 1048576");
+    cmd(&mut u, "RETR big.bin");
+    let mut rest = Vec::new();
+    data.read_to_end(&mut rest).unwrap();
+    u.note(&format!(
+        "(the data connection carried {} bytes)",
+        rest.len()
+    ));
+    reply(&mut u);
+    assert!(rest[..] == big[1024 * 1024..], "the resumed part differs");
+    u.note("uploading a folder: the CWD fails, so FileZilla makes it and enters it");
+    cmd(&mut u, "CWD /tree ✓");
+    cmd(&mut u, "CWD /");
+    cmd(&mut u, "MKD tree ✓");
+    cmd(&mut u, "CWD /tree ✓");
+    cmd(&mut u, "PWD");
+    let part = ftpd_common::pattern(9, 100_000);
+    pasv_upload(&mut u, "STOR a.bin", &part[..40_000]);
+    cmd(&mut u, "MFMT 20191231235959 a.bin");
+    pasv_upload(&mut u, "STOR empty.txt", b"");
+    cmd(&mut u, "MFMT 20191231235959 empty.txt");
+    u.note("resuming an upload ('Resume': REST at the server's size, then STOR;");
+    u.note("FileZilla sends REST 0 before its next listing)");
+    let mut data = pasv(&mut u);
+    cmd(&mut u, "REST 40000");
+    cmd(&mut u, "STOR a.bin");
+    data.write_all(&part[40_000..]).unwrap();
+    u.note("(the client sent the other 60000 bytes on the data connection)");
+    drop(data);
+    reply(&mut u);
+    cmd(&mut u, "MFMT 20191231235959 a.bin");
+    let mut data = pasv(&mut u);
+    cmd(&mut u, "REST 0");
+    cmd(&mut u, "MLSD");
+    let mut listing = Vec::new();
+    data.read_to_end(&mut listing).unwrap();
+    u.record("S(data)", &listing);
+    reply(&mut u);
+    let resumed = std::fs::read(dir.path().join("tree ✓/a.bin")).unwrap();
+    assert!(resumed == part, "the resumed upload differs");
+    cmd(&mut u, "QUIT");
+    u.recv_to_end().unwrap();
+
+    t.note("back on the first connection: rename (F2), delete, a new folder");
+    cmd(&mut t, "RNFR hello.txt");
+    cmd(&mut t, "RNTO hello renamed é.txt");
+    cmd(&mut t, "DELE up load ü.bin");
+    cmd(&mut t, "MKD made by fz ✓");
+    cmd(&mut t, "CWD made by fz ✓");
+    cmd(&mut t, "PWD");
+    pasv_download(&mut t, "MLSD");
+    t.note("deleting folders: FileZilla empties them first (what it knows from its");
+    t.note("listings), from the folder's parent");
+    cmd(&mut t, "CWD /");
+    cmd(&mut t, "RMD made by fz ✓");
+    cmd(&mut t, "CWD /tree ✓");
+    cmd(&mut t, "DELE a.bin");
+    cmd(&mut t, "DELE empty.txt");
+    cmd(&mut t, "CWD /");
+    cmd(&mut t, "RMD tree ✓");
+    t.note("(the test dates everything again, so that the listing stays the same)");
+    ftpd_common::date_everything(dir.path());
+    pasv_download(&mut t, "MLSD");
+    cmd(&mut t, "QUIT");
+    t.recv_to_end().unwrap();
+
+    insta::assert_snapshot!(format!(
+        "{}# ---- the second connection, which ran in the middle of the first ----\n{}",
+        t.render(),
+        u.render()
+    ));
+    // And on disk: what FileZilla would see next time.
+    assert_eq!(
+        ftpd_common::entries(dir.path()),
+        [
+            "big.bin",
+            "café menu ☕.txt",
+            "hello renamed é.txt",
+            "sub",
+            "名前 with spaces"
+        ]
+    );
+}
+
+/// MFMT (FileZilla's 'preserve timestamps' on uploads): the date it sets,
+/// and every refusal.
+#[test]
+fn ftpd_mfmt_sets_dates_and_refuses() {
+    let dir = tree(&[
+        ("hello.txt", b"hello, world\n"),
+        ("folder/inside.txt", b"in"),
+        (".secret", b"hidden"),
+    ]);
+    symlink("/etc/hostname", dir.path().join("link.txt")).unwrap();
+    let server = start(dir.path(), &["--writable"]);
+    let mut t = Transcript::connect(&server.addr()).unwrap();
+    reply(&mut t);
+    t.note("before login: 530");
+    cmd(&mut t, "MFMT 20200101000000 hello.txt");
+    cmd(&mut t, "USER anonymous");
+    cmd(&mut t, "PASS x");
+    t.note("a date in UTC (a fraction of a second is dropped), then MDTM reads it back");
+    cmd(&mut t, "MFMT 19991231235959.5 hello.txt");
+    cmd(&mut t, "MDTM hello.txt");
+    t.note("no date, no name, not a date (no 30th of February), no such file");
+    cmd(&mut t, "MFMT");
+    cmd(&mut t, "MFMT 20200101000000");
+    cmd(&mut t, "MFMT 2020 hello.txt");
+    cmd(&mut t, "MFMT 20200230000000 hello.txt");
+    cmd(&mut t, "MFMT 20200101000000 missing.txt");
+    t.note("not a file, outside the root, a symlink, a hidden name");
+    cmd(&mut t, "MFMT 20200101000000 folder");
+    cmd(&mut t, "MFMT 20200101000000 ../../../etc/hostname");
+    cmd(&mut t, "MFMT 20200101000000 link.txt");
+    cmd(&mut t, "MFMT 20200101000000 .secret");
+    cmd(&mut t, "QUIT");
+    t.recv_to_end().unwrap();
+    // 1999-12-31 23:59:59 UTC; the refused ones changed nothing.
+    assert_eq!(modified(&dir.path().join("hello.txt")), 946_684_799);
+    let fixed = ftpd_common::fixed_time()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert_eq!(modified(&dir.path().join("folder")), fixed);
+    assert_eq!(modified(&dir.path().join(".secret")), fixed);
+
+    let read_only = start(dir.path(), &[]);
+    let mut r = Transcript::connect(&read_only.addr()).unwrap();
+    r.note("a server started without --writable refuses it");
+    reply(&mut r);
+    cmd(&mut r, "USER anonymous");
+    cmd(&mut r, "PASS x");
+    cmd(&mut r, "MFMT 20200101000000 hello.txt");
+    cmd(&mut r, "QUIT");
+    r.recv_to_end().unwrap();
+    assert_eq!(modified(&dir.path().join("hello.txt")), 946_684_799);
+    insta::assert_snapshot!(format!("{}{}", t.render(), r.render()));
+}

@@ -29,7 +29,7 @@ pub struct Args {
     pub directory: PathBuf,
     #[command(flatten)]
     pub model: ModelArgs,
-    /// Allow the writing commands: STOR, STOU, APPE, DELE, RNFR/RNTO, MKD, RMD.
+    /// Allow the writing commands: STOR, STOU, APPE, DELE, RNFR/RNTO, MKD, RMD, MFMT.
     #[arg(long)]
     pub writable: bool,
     /// Accept only this user (NAME:PASSWORD) instead of anonymous logins.

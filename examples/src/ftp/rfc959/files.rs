@@ -1,10 +1,11 @@
 //! The commands on names: moving around (CWD, CDUP), asking about a file
 //! (SIZE, MDTM, MLST, STAT path) and changing the tree (DELE, MKD, RMD,
-//! RNFR/RNTO). Every path goes through [`VirtualPath::join`] (never above
+//! RNFR/RNTO, MFMT). Every path goes through [`VirtualPath::join`] (never above
 //! `/`, names checked) and [`Root`](super::path::Root) (no symlinks).
 
-use std::fs;
+use std::fs::{self, OpenOptions};
 use std::io;
+use std::os::unix::fs::OpenOptionsExt;
 use std::time::SystemTime;
 
 use super::clock::Utc;
@@ -70,6 +71,45 @@ impl Session<'_> {
                 550,
                 &format!("Could not get file modification time: {reason}"),
             ),
+        }
+    }
+
+    /// MFMT (draft-somers-ftp-mfxx): sets a regular file's modification
+    /// time, given in UTC: `MFMT 20200102030405 a b.txt` is answered
+    /// `213 Modify=20200102030405; a b.txt`. FileZilla sends it after each
+    /// upload when its "preserve timestamps" setting is on and FEAT lists
+    /// MFMT; without it the uploaded copy is dated by the upload.
+    pub fn mfmt(&mut self, arg: &str) -> io::Result<Flow> {
+        let parsed = arg
+            .split_once(' ')
+            .and_then(|(time, name)| Some((Utc::parse_compact(time)?, name)));
+        let Some((when, name)) = parsed else {
+            return self.reply(
+                501,
+                "MFMT needs a time in UTC and a name: MFMT YYYYMMDDHHMMSS name.",
+            );
+        };
+        let Some(path) = self.resolve(name)? else {
+            return Ok(Flow::Continue);
+        };
+        let failed = "Could not set the modification time";
+        let disk = match self.config.root.existing(&path) {
+            Ok((disk, meta)) if meta.is_file() => disk,
+            Ok(_) => return self.reply(550, &format!("{failed}: not a regular file.")),
+            Err(reason) => return self.reply(550, &format!("{failed}: {reason}")),
+        };
+        // O_NOFOLLOW: if the name became a link since the check, refuse.
+        let set = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(&disk)
+            .and_then(|file| file.set_modified(when));
+        match set {
+            Ok(()) => {
+                let text = format!("Modify={}; {name}", Utc::from(when).compact());
+                self.reply(213, &text)
+            }
+            Err(err) => self.reply(550, &format!("{failed}: {}.", describe(&err))),
         }
     }
 

@@ -43,9 +43,9 @@ pub enum DataPlan {
 /// Commands this server carries out.
 const IMPLEMENTED: &[&str] = &[
     "ABOR", "ACCT", "ALLO", "APPE", "CDUP", "CWD", "DELE", "EPRT", "EPSV", "FEAT", "HELP", "LIST",
-    "MDTM", "MKD", "MLSD", "MLST", "MODE", "NLST", "NOOP", "OPTS", "PASS", "PASV", "PORT", "PWD",
-    "QUIT", "REST", "RETR", "RMD", "RNFR", "RNTO", "SIZE", "STAT", "STOR", "STOU", "STRU", "SYST",
-    "TYPE", "USER", "XCUP", "XCWD", "XMKD", "XPWD", "XRMD",
+    "MDTM", "MFMT", "MKD", "MLSD", "MLST", "MODE", "NLST", "NOOP", "OPTS", "PASS", "PASV", "PORT",
+    "PWD", "QUIT", "REST", "RETR", "RMD", "RNFR", "RNTO", "SIZE", "STAT", "STOR", "STOU", "STRU",
+    "SYST", "TYPE", "USER", "XCUP", "XCWD", "XMKD", "XPWD", "XRMD",
 ];
 
 /// Commands of the FTP standards this server knows but does not carry
@@ -62,7 +62,7 @@ const BEFORE_LOGIN: &[&str] = &[
 
 /// Commands that change the file system: only with `--writable`.
 const WRITING: &[&str] = &[
-    "APPE", "DELE", "MKD", "XMKD", "RMD", "XRMD", "RNFR", "RNTO", "STOR", "STOU",
+    "APPE", "DELE", "MFMT", "MKD", "XMKD", "RMD", "XRMD", "RNFR", "RNTO", "STOR", "STOU",
 ];
 
 /// One session's state.
@@ -250,6 +250,7 @@ impl<'a> Session<'a> {
             ("MLST", arg) => self.mlst(arg),
             ("SIZE", Some(path)) => self.size(path),
             ("MDTM", Some(path)) => self.mdtm(path),
+            ("MFMT", Some(arg)) => self.mfmt(arg),
             ("RETR", Some(path)) => self.retr(path),
             ("STOR", Some(path)) => self.stor(path, super::transfers::StoreKind::Stor),
             ("APPE", Some(path)) => self.stor(path, super::transfers::StoreKind::Appe),
@@ -268,6 +269,7 @@ impl<'a> Session<'a> {
             "EPRT".to_string(),
             "EPSV".to_string(),
             "MDTM".to_string(),
+            "MFMT".to_string(),
             format!("MLST {}", super::listing::MLST_FACTS),
             "PASV".to_string(),
             "REST STREAM".to_string(),
