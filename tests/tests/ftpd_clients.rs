@@ -1,7 +1,7 @@
 //! Real FTP clients against `ftpd`: Python's ftplib, curl and lftp, with
 //! files from 0 bytes to 16 MiB compared byte for byte (1 GiB in an
 //! ignored test: `cargo test -p tests --test ftpd_clients -- --ignored`),
-//! and 50 clients at once in both models.
+//! and 50 clients at once in each model.
 //!
 //! A client that is not installed is skipped with a message on stderr
 //! (`.ci/run` installs curl and lftp; python3 is needed by other tests too).
@@ -291,6 +291,11 @@ fn fifty_clients_at_once_threading() {
 #[test]
 fn fifty_clients_at_once_forking() {
     fifty_at_once("forking");
+}
+
+#[test]
+fn fifty_clients_at_once_poll() {
+    fifty_at_once("poll");
 }
 
 #[test]

@@ -13,18 +13,19 @@
 //! The watcher is woken through a pipe when the transfer ends, so a
 //! transfer costs one thread and one pipe, and no waiting.
 
-use std::net::{Shutdown, TcpStream};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use framework::Connection;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::socket::{Shutdown, shutdown};
 
-/// Runs `transfer` while watching `control`; returns its result and
+/// Runs `transfer`, which waits on `socket` (the data connection, or the
+/// passive listener), while watching `control`; returns its result and
 /// whether it was stopped by the client (ABOR, or the client left).
 pub fn watching<T>(
     control: &Connection,
-    data: &TcpStream,
+    socket: BorrowedFd<'_>,
     transfer: impl FnOnce() -> T,
 ) -> (T, bool) {
     let Ok((wake_read, wake_write)) = nix::unistd::pipe() else {
@@ -51,7 +52,8 @@ pub fn watching<T>(
                 }
                 if client_wants_stop(control) {
                     stopped.store(true, Ordering::SeqCst);
-                    let _ = data.shutdown(Shutdown::Both);
+                    // A listener shut down wakes its `poll` too (Linux).
+                    let _ = shutdown(socket.as_raw_fd(), Shutdown::Both);
                 }
                 // Another command waiting (or the stop handled): it stays
                 // readable, so watching further would spin.
