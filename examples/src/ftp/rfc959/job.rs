@@ -164,7 +164,7 @@ impl Transfer {
             } => {
                 control.send_now(&reply::line(150, &opening))?;
                 let (received, stopped) =
-                    control.watching(data.as_fd(), || store::receive(&mut &data, upload.file()));
+                    control.watching(data.as_fd(), || store::receive(&data, upload.file()));
                 drop(data);
                 Ok(store_ending(received, stopped, upload, control))
             }
