@@ -18,7 +18,6 @@ use std::process::ExitCode;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use clap::Parser;
 use framework::{
     Address, EpollTcpServer, Lines, RequestHandler, ServerOptions, StreamRequest, TcpTransport,
 };
@@ -96,7 +95,7 @@ pub fn log(client: &dyn std::fmt::Display, text: &str) {
 /// The whole `ftpd` program: parses `args` (the first is the program name)
 /// and serves until Ctrl+C.
 pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
-    let args = Args::parse_from(args);
+    let args = Args::parse_with_default_model(args);
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
