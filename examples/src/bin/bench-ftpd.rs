@@ -557,13 +557,16 @@ fn idle_pss(kind: Kind, root: &Path, clients: usize) -> Result<(u64, u64), Strin
 }
 
 /// The reference: the `size` bytes of `source` over one loopback TCP
-/// connection without FTP, sent by [`send_from`] as the benchmark's
-/// client sends. The receiver drops them by [`discard`] (what a download
-/// could reach), or with `into` splices them into a new file there (what
-/// an upload could reach: ftpd's own way, the cheapest known). Seconds.
+/// connection without FTP, each end doing what the benchmark's client
+/// does on its side and the cheapest known thing on the server's side.
+/// Without `into` (what a download could reach): sent as ftpd sends a
+/// file (`splice` through a 1 MiB pipe), dropped by [`discard`]. With
+/// `into` (what an upload could reach): sent by [`send_from`], spliced
+/// into a new file there as ftpd stores one. Seconds.
 fn plain_copy(size: u64, source: &Path, into: Option<&Path>) -> Result<f64, String> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let uploading = into.is_some();
     let into = into.map(Path::to_path_buf);
     let file = fs::File::open(source).map_err(|e| e.to_string())?;
     let receiver = thread::spawn(move || -> Result<(), String> {
@@ -583,7 +586,12 @@ fn plain_copy(size: u64, source: &Path, into: Option<&Path>) -> Result<f64, Stri
     });
     let start = Instant::now();
     let socket = TcpStream::connect(addr).map_err(|e| e.to_string())?;
-    send_from(&socket, &file, size).map_err(|e| e.to_string())?;
+    let sent = if uploading {
+        send_from(&socket, &file, size)
+    } else {
+        examples::ftp::transfer::send_file_from(&socket, &file, 0, size, |_| {})
+    };
+    sent.map_err(|e| e.to_string())?;
     drop(socket);
     receiver.join().map_err(|_| "the receiver panicked")??;
     Ok(start.elapsed().as_secs_f64())
@@ -806,16 +814,30 @@ fn run(options: &Options) -> Result<(), String> {
         let Some(us) = find(ours) else { continue };
         for (other, target) in [(Kind::Vsftpd, 1.0), (Kind::Pyftpdlib, 2.0)] {
             let Some(o) = find(other) else { continue };
-            for (what, a, b) in [
-                ("RETR", rows[us].0, rows[o].0),
-                ("STOR", rows[us].1, rows[o].1),
+            for (what, a, b, times) in [
+                ("RETR", rows[us].0, rows[o].0, &retr),
+                ("STOR", rows[us].1, rows[o].1, &stor),
             ] {
                 let ratio = a / b;
+                // The two servers' runs of the same round came minutes
+                // apart at most: their ratio is less swayed by the load
+                // of a shared machine, which moves every figure together.
+                let paired: Vec<f64> = times[o]
+                    .iter()
+                    .zip(&times[us])
+                    .map(|(theirs, ours)| theirs / ours)
+                    .collect();
                 println!(
-                    "{} / {}, {what}: {ratio:.2}x (target >= {target}x: {})",
+                    "{} / {}, {what}: {ratio:.2}x (target >= {target}x: {}); round by round {} (median {:.2}x)",
                     ours.name(),
                     other.name(),
-                    if ratio >= target { "meets" } else { "MISSES" }
+                    if ratio >= target { "meets" } else { "MISSES" },
+                    paired
+                        .iter()
+                        .map(|r| format!("{r:.2}"))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    median(&paired)
                 );
             }
             let ratio = rows[o].2 / rows[us].2;
@@ -834,6 +856,28 @@ fn run(options: &Options) -> Result<(), String> {
                 other.name(),
                 options.clients,
                 our_pss as f64 / their_pss as f64
+            );
+        }
+    }
+    // How far above a server the plain copy (no FTP, the cheapest way on
+    // each side) was, round by round: no FTP server can go much beyond it.
+    for other in [Kind::Pyftpdlib, Kind::Vsftpd] {
+        let Some(o) = find(other) else { continue };
+        for (what, plain, times) in [("RETR", &plain_down, &retr), ("STOR", &plain_up, &stor)] {
+            let paired: Vec<f64> = times[o]
+                .iter()
+                .zip(plain.iter())
+                .map(|(theirs, plain)| theirs / plain)
+                .collect();
+            println!(
+                "plain TCP copy / {}, {what}: round by round {} (median {:.2}x)",
+                other.name(),
+                paired
+                    .iter()
+                    .map(|r| format!("{r:.2}"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                median(&paired)
             );
         }
     }
