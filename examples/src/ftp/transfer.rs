@@ -62,8 +62,8 @@ pub fn send_file(
 /// the cork: the download of standard FTP (`REST start`, then `RETR`),
 /// whose data connection carries the file alone, with no header to merge
 /// into the first segment. Corked, a 1 GiB `RETR` to a client that reads
-/// at kernel speed ran at a fifth of the uncorked speed or less (415–1400
-/// against 2300–4200 MB/s over loopback, notes/17-ftp-server.md).
+/// at kernel speed ran at a third of the uncorked speed or less (320–1400
+/// against 2270–4250 MB/s over loopback, notes/17-ftp-server.md).
 pub fn send_file_from(
     socket: impl AsFd,
     file: &File,

@@ -1,14 +1,20 @@
 //! Watching the control connection while a transfer runs, for `ABOR`.
 //!
-//! A transfer blocks: in `splice` while the client does not read, in
-//! `read` while it does not send. A client that gives up sends `ABOR` on
+//! A transfer blocks: in `accept` until the client opens the data
+//! connection, in `splice` while the client does not read, while it does
+//! not send. A client that gives up sends `ABOR` on
 //! the control connection (RFC 959 §4.1.3) and may stop reading or
 //! sending the data at the same moment, so checking between two chunks
 //! is not enough: the next chunk may never move. So a second thread
 //! waits on the control connection during the transfer; when `ABOR` (or
 //! the end of the connection: the client is gone) arrives, it shuts the
-//! data connection down, which ends the blocked call at once. It only
+//! socket the transfer waits on down (the data connection, or the passive
+//! listener), which ends the blocked call at once. It only
 //! *peeks*: the session reads the `ABOR` line itself afterwards.
+//!
+//! This is the blocking front end's way (`on_thread.rs`). On the event
+//! loop, the loop reads the control connection anyway, and `worker.rs`'s
+//! `Stop` does the shutting down.
 //!
 //! The watcher is woken through a pipe when the transfer ends, so a
 //! transfer costs one thread and one pipe, and no waiting.
