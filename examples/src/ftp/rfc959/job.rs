@@ -126,6 +126,13 @@ impl Transfer {
     }
 
     fn run_inner(mut self, control: &mut impl ControlSide) -> io::Result<Ending> {
+        if let Work::Store { upload, .. } = &mut self.work {
+            // APPE, REST + STOR: the old bytes go in first, here rather
+            // than on the event loop's thread (a large file takes a while).
+            if let Err((code, text)) = upload.keep_old_bytes() {
+                return Ok(Ending::Replied(reply::line(code, &text)));
+            }
+        }
         let data = match self.open_data(control) {
             Ok(data) => data,
             Err(ending) => return Ok(ending),

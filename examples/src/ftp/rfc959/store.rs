@@ -53,12 +53,16 @@ pub struct Store {
     dir: PathBuf,
     name: String,
     mode: Mode,
+    /// Bytes of the old file still to copy in first (APPE, REST + STOR).
+    keep: u64,
 }
 
 impl Store {
     /// Starts an upload of `name` in directory `dir` (already checked by
     /// `path`): refuses a name held by something else than a regular file,
-    /// a resume point past the end, then creates the temporary file.
+    /// a resume point past the end, then creates the temporary file. The
+    /// old bytes an APPE or a resume keeps are copied in by
+    /// [`keep_old_bytes`](Self::keep_old_bytes), which may take a while.
     pub fn begin(dir: &Path, name: &str, mode: Mode) -> Result<Store, Refusal> {
         let target = dir.join(name);
         let existing = match std::fs::symlink_metadata(&target) {
@@ -83,20 +87,29 @@ impl Store {
             (Mode::Append, Some(len)) => len,
             _ => 0,
         };
-        let mut temp = tempfile::Builder::new()
+        let temp = tempfile::Builder::new()
             .prefix(UPLOAD_PREFIX)
             .tempfile_in(dir)
             .map_err(|err| (451, format!("Cannot store it: {}.", describe(&err))))?;
-        if keep > 0 {
-            copy_start(&target, keep, temp.as_file_mut())
-                .map_err(|err| (451, format!("Cannot store it: {}.", describe(&err))))?;
-        }
         Ok(Store {
             temp,
             dir: dir.to_path_buf(),
             name: name.to_string(),
             mode,
+            keep,
         })
+    }
+
+    /// Copies the old file's bytes that APPE (all) or REST + STOR (the
+    /// first `n`) keep into the temporary file; nothing for the others.
+    /// Called before any new byte is received.
+    pub fn keep_old_bytes(&mut self) -> Result<(), Refusal> {
+        let keep = std::mem::take(&mut self.keep);
+        if keep == 0 {
+            return Ok(());
+        }
+        copy_start(&self.dir.join(&self.name), keep, self.temp.as_file_mut())
+            .map_err(|err| (451, format!("Cannot store it: {}.", describe(&err))))
     }
 
     /// The name `STOU` will most likely give: the first of `NAME`,
@@ -268,12 +281,14 @@ mod tests {
         assert_eq!(std::fs::read(d.join("a")).unwrap(), b"new!");
 
         let mut s = Store::begin(d, "a", Mode::Resume(2)).unwrap();
+        s.keep_old_bytes().unwrap();
         s.file().write_all(b"W").unwrap();
         s.finish().unwrap();
         assert_eq!(std::fs::read(d.join("a")).unwrap(), b"neW");
         assert_eq!(Store::begin(d, "a", Mode::Resume(4)).unwrap_err().0, 554);
 
         let mut s = Store::begin(d, "a", Mode::Append).unwrap();
+        s.keep_old_bytes().unwrap();
         s.file().write_all(b"++").unwrap();
         s.finish().unwrap();
         assert_eq!(std::fs::read(d.join("a")).unwrap(), b"neW++");
