@@ -72,6 +72,9 @@ fn main() -> ExitCode {
         server_args.extend(args[2..].iter().cloned());
         return examples::ftp::rfc959::handler::main(server_args);
     }
+    if args.get(1).is_some_and(|a| a == "__plain") {
+        return plain_server_side(&args[2..]);
+    }
     let options = Options::parse_from(args);
     match run(&options) {
         Ok(()) => ExitCode::SUCCESS,
@@ -558,43 +561,86 @@ fn idle_pss(kind: Kind, root: &Path, clients: usize) -> Result<(u64, u64), Strin
 
 /// The reference: the `size` bytes of `source` over one loopback TCP
 /// connection without FTP, each end doing what the benchmark's client
-/// does on its side and the cheapest known thing on the server's side.
-/// Without `into` (what a download could reach): sent as ftpd sends a
-/// file (`splice` through a 1 MiB pipe), dropped by [`discard`]. With
-/// `into` (what an upload could reach): sent by [`send_from`], spliced
-/// into a new file there as ftpd stores one. Seconds.
+/// does on its side and the cheapest known thing on the server's side,
+/// and the server's side in a process of its own, as every server is
+/// (this executable run as `bench-ftpd __plain ...`, see
+/// [`plain_server_side`]). Without `into` (what a download could reach):
+/// sent as ftpd sends a file (`splice` through a 1 MiB pipe), dropped by
+/// [`discard`]. With `into` (what an upload could reach): sent by
+/// [`send_from`], spliced into a new file there as ftpd stores one.
+/// Seconds, from the connection to the last byte handled.
 fn plain_copy(size: u64, source: &Path, into: Option<&Path>) -> Result<f64, String> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let uploading = into.is_some();
-    let into = into.map(Path::to_path_buf);
-    let file = fs::File::open(source).map_err(|e| e.to_string())?;
-    let receiver = thread::spawn(move || -> Result<(), String> {
-        let (socket, _) = listener.accept().map_err(|e| e.to_string())?;
-        match &into {
-            Some(path) => {
-                let mut file = fs::File::create(path).map_err(|e| e.to_string())?;
-                examples::ftp::rfc959::store::receive(&socket, &mut file)
-                    .map_err(|e| format!("{e:?}"))?;
-                let _ = fs::remove_file(path);
-            }
-            None => {
-                discard(&socket).map_err(|e| e.to_string())?;
-            }
-        }
-        Ok(())
-    });
-    let start = Instant::now();
-    let socket = TcpStream::connect(addr).map_err(|e| e.to_string())?;
-    let sent = if uploading {
-        send_from(&socket, &file, size)
-    } else {
-        examples::ftp::transfer::send_file_from(&socket, &file, 0, size, |_| {})
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut command = Command::new(exe);
+    command.arg("__plain").arg(port.to_string());
+    match into {
+        Some(path) => command.arg("receive").arg(path),
+        None => command.arg("send").arg(source).arg(size.to_string()),
     };
-    sent.map_err(|e| e.to_string())?;
-    drop(socket);
-    receiver.join().map_err(|_| "the receiver panicked")??;
-    Ok(start.elapsed().as_secs_f64())
+    let mut child = command
+        .stdin(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start {command:?}: {e}"))?;
+    let (socket, _) = listener.accept().map_err(|e| e.to_string())?;
+    let start = Instant::now();
+    let moved = match into {
+        Some(_) => {
+            let file = fs::File::open(source).map_err(|e| e.to_string())?;
+            let sent = send_from(&socket, &file, size);
+            drop(socket);
+            sent.map(|()| size)
+        }
+        None => discard(&socket),
+    };
+    let status = child.wait().map_err(|e| e.to_string())?;
+    let secs = start.elapsed().as_secs_f64();
+    if let Some(path) = into {
+        let _ = fs::remove_file(path);
+    }
+    match moved {
+        Ok(n) if n == size && status.success() => Ok(secs),
+        Ok(n) => Err(format!("plain copy: {n} of {size} bytes, {status}")),
+        Err(e) => Err(format!("plain copy: {e}")),
+    }
+}
+
+/// The server's side of [`plain_copy`], in a process of its own: connects
+/// to the benchmark's port, then `send FILE SIZE` splices the file out as
+/// ftpd does, or `receive FILE` splices what comes into a new file.
+fn plain_server_side(args: &[std::ffi::OsString]) -> ExitCode {
+    let run = || -> Result<(), String> {
+        let text = |i: usize| {
+            args.get(i)
+                .and_then(|a| a.to_str())
+                .ok_or("missing argument")
+        };
+        let port: u16 = text(0)?.parse().map_err(|_| "bad port")?;
+        let socket = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+        match text(1)? {
+            "send" => {
+                let file = fs::File::open(text(2)?).map_err(|e| e.to_string())?;
+                let size: u64 = text(3)?.parse().map_err(|_| "bad size")?;
+                examples::ftp::transfer::send_file_from(&socket, &file, 0, size, |_| {})
+                    .map_err(|e| e.to_string())
+            }
+            "receive" => {
+                let mut file = fs::File::create(text(2)?).map_err(|e| e.to_string())?;
+                examples::ftp::rfc959::store::receive(&socket, &mut file)
+                    .map(|_| ())
+                    .map_err(|e| format!("{e:?}"))
+            }
+            other => Err(format!("unknown plain side {other:?}")),
+        }
+    };
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("bench-ftpd __plain: {message}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Writes and deletes a file of `size` bytes next to the uploads, just
