@@ -166,3 +166,44 @@ impl ControlSide for OnWorker {
         self.running.stop.is_stopped() || self.control.as_ref().is_ok_and(client_wants_stop)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+    use std::os::fd::AsFd;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn stop_wakes_a_transfer_waiting_for_its_data_connection() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let stop = Arc::new(Stop::default());
+        let (done, finished) = std::sync::mpsc::channel();
+        let waiting = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let mut strangers = 0;
+            let peer = "127.0.0.1".parse().unwrap();
+            let (accepted, stopped) = waiting.watching(listener.as_fd(), || {
+                super::super::passive::accept_from(
+                    &listener,
+                    peer,
+                    Duration::from_secs(60),
+                    &mut strangers,
+                )
+            });
+            let _ = done.send((accepted.is_err(), stopped));
+        });
+        // Wait until the transfer waits on the listener, then stop it:
+        // the shutdown, not the flag alone, must end the 60 s wait.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while stop.waiting_on.lock().is_none() {
+            assert!(Instant::now() < deadline, "the transfer never waited");
+            std::thread::yield_now();
+        }
+        stop.stop();
+        let (failed, stopped) = finished
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the wait ended at once");
+        assert!(failed && stopped);
+    }
+}
