@@ -1,7 +1,6 @@
 //! Real FTP clients against `ftpd`: Python's ftplib, curl and lftp, with
-//! files from 0 bytes to 16 MiB compared byte for byte (1 GiB in an
-//! ignored test: `cargo test -p tests --test ftpd_clients -- --ignored`),
-//! and 50 clients at once in both models.
+//! files from 0 bytes to 16 MiB compared byte for byte (1 GiB:
+//! `ftpd_one_gibibyte.rs`), and 50 clients at once in each model.
 //!
 //! A client that is not installed is skipped with a message on stderr
 //! (`.ci/run` installs curl and lftp; python3 is needed by other tests too).
@@ -294,62 +293,6 @@ fn fifty_clients_at_once_forking() {
 }
 
 #[test]
-#[ignore = "1 GiB each way: minutes of disk and CPU; run by hand or see cargo bench-ftpd"]
-fn one_gibibyte_both_ways_with_curl() {
-    if skip("curl") {
-        return;
-    }
-    let served = tree(&[]);
-    let chunk = pattern(11, 1 << 20);
-    {
-        use std::io::Write;
-        let mut f = fs::File::create(served.path().join("huge.bin")).unwrap();
-        for i in 0..1024u32 {
-            f.write_all(&chunk).unwrap();
-            f.write_all(&i.to_le_bytes()).unwrap();
-        }
-    }
-    let server = start(served.path(), &["--writable"]);
-    let url = format!("ftp://127.0.0.1:{}", server.port);
-    let work = tempfile::tempdir().unwrap();
-    let out = run_program(
-        "curl",
-        &["-sS", "-o", "huge.bin", &format!("{url}/huge.bin")],
-        work.path(),
-        Duration::from_secs(600),
-    )
-    .unwrap();
-    check(&out, "curl download");
-    same_file(
-        &served.path().join("huge.bin"),
-        &work.path().join("huge.bin"),
-    );
-    let out = run_program(
-        "curl",
-        &["-sS", "-T", "huge.bin", &format!("{url}/back.bin")],
-        work.path(),
-        Duration::from_secs(600),
-    )
-    .unwrap();
-    check(&out, "curl upload");
-    same_file(
-        &served.path().join("huge.bin"),
-        &served.path().join("back.bin"),
-    );
-}
-
-/// Compares two large files 1 MiB at a time.
-fn same_file(a: &Path, b: &Path) {
-    use std::io::Read;
-    let (mut x, mut y) = (fs::File::open(a).unwrap(), fs::File::open(b).unwrap());
-    assert_eq!(x.metadata().unwrap().len(), y.metadata().unwrap().len());
-    let (mut bx, mut by) = (vec![0u8; 1 << 20], vec![0u8; 1 << 20]);
-    loop {
-        let n = x.read(&mut bx).unwrap();
-        y.read_exact(&mut by[..n]).unwrap();
-        assert!(bx[..n] == by[..n], "the files differ");
-        if n == 0 {
-            return;
-        }
-    }
+fn fifty_clients_at_once_poll() {
+    fifty_at_once("poll");
 }

@@ -6,11 +6,14 @@
 //! ```
 //!
 //! 0. The ceiling: 1 GiB over one loopback TCP connection without FTP,
-//!    from memory, the receiver discarding (for RETR) or writing a new
-//!    file next to the uploads (for STOR).
+//!    sent as the client sends, the receiver discarding (for RETR) or
+//!    splicing into a new file next to the uploads (for STOR).
 //! 1. RETR of a 1 GiB file, and STOR of 1 GiB, each `--runs` times taking
-//!    turns between the servers (median shown): MB/s, client discards /
-//!    sends from memory, the same client code for every server.
+//!    turns between the servers (median shown): MB/s, the same client code
+//!    for every server, and one that costs as little as possible so that
+//!    the servers' differences show (as `wrk` for HTTP): it drops what it
+//!    downloads in the kernel (`recv` with `MSG_TRUNC`, no copy) and
+//!    uploads with `sendfile` from a file on tmpfs.
 //! 2. `--clients` (300) clients at once, each: connect, USER/PASS, EPSV,
 //!    LIST, QUIT. Wall time from the start signal to the last goodbye.
 //! 3. Memory with `--clients` idle logged-in sessions: the PSS (the
@@ -19,7 +22,7 @@
 //!    ftpd forking) and one process for all (ftpd threading, pyftpdlib)
 //!    are counted alike.
 //!
-//! The servers: `ftpd` threading and forking (this executable run as
+//! The servers: `ftpd` poll, threading and forking (this executable run as
 //! `bench-ftpd __server ...`), pyftpdlib (`pip install pyftpdlib`; skipped
 //! with a note if missing), vsftpd (`apt-get install vsftpd`; skipped with
 //! a note if missing or not root, which its anonymous mode needs). The
@@ -69,6 +72,9 @@ fn main() -> ExitCode {
         server_args.extend(args[2..].iter().cloned());
         return examples::ftp::rfc959::handler::main(server_args);
     }
+    if args.get(1).is_some_and(|a| a == "__plain") {
+        return plain_server_side(&args[2..]);
+    }
     let options = Options::parse_from(args);
     match run(&options) {
         Ok(()) => ExitCode::SUCCESS,
@@ -82,6 +88,7 @@ fn main() -> ExitCode {
 /// Which server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
+    FtpdPoll,
     FtpdThreading,
     FtpdForking,
     Pyftpdlib,
@@ -91,6 +98,7 @@ enum Kind {
 impl Kind {
     fn name(self) -> &'static str {
         match self {
+            Kind::FtpdPoll => "ftpd poll",
             Kind::FtpdThreading => "ftpd threading",
             Kind::FtpdForking => "ftpd forking",
             Kind::Pyftpdlib => "pyftpdlib",
@@ -128,13 +136,9 @@ impl Server {
     fn start(kind: Kind, root: &Path) -> Result<Server, String> {
         let root_text = root.to_str().ok_or("a non-UTF-8 path")?;
         match kind {
-            Kind::FtpdThreading | Kind::FtpdForking => {
+            Kind::FtpdPoll | Kind::FtpdThreading | Kind::FtpdForking => {
                 let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-                let model = if kind == Kind::FtpdForking {
-                    "forking"
-                } else {
-                    "threading"
-                };
+                let model = kind.name().trim_start_matches("ftpd ");
                 let mut command = Command::new(exe);
                 command.args([
                     "__server",
@@ -416,22 +420,60 @@ impl Client {
     }
 }
 
-/// Seconds for one RETR of `name` (`size` bytes), read and dropped.
+/// Reads everything from `socket` until its end and drops it in the
+/// kernel: `recv` with `MSG_TRUNC` on a TCP socket (Linux) discards the
+/// bytes without copying them to us, so that the client costs as little
+/// as possible and the server's cost shows (as `wrk` does for HTTP).
+/// Returns the byte count.
+fn discard(socket: &TcpStream) -> std::io::Result<u64> {
+    use std::os::fd::AsRawFd;
+    let mut got = 0u64;
+    loop {
+        // SAFETY: with MSG_TRUNC, TCP writes nothing into the buffer (it
+        // may be null); it only counts the bytes it drops.
+        let n = unsafe {
+            libc::recv(
+                socket.as_raw_fd(),
+                std::ptr::null_mut(),
+                16 << 20,
+                libc::MSG_TRUNC,
+            )
+        };
+        match n {
+            0 => return Ok(got),
+            n if n > 0 => got += n as u64,
+            _ => {
+                let err = std::io::Error::last_os_error();
+                if err.kind() != std::io::ErrorKind::Interrupted {
+                    return Err(err);
+                }
+            }
+        }
+    }
+}
+
+/// Sends `size` bytes of `file` (on tmpfs) to `socket` with `sendfile`,
+/// from the page cache: the cheapest way for a client to send.
+fn send_from(socket: &TcpStream, file: &fs::File, size: u64) -> std::io::Result<()> {
+    let mut offset: i64 = 0;
+    while (offset as u64) < size {
+        let count = (size - offset as u64).min(1 << 30) as usize;
+        match nix::sys::sendfile::sendfile(socket, file, Some(&mut offset), count) {
+            Ok(0) => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+            Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+            Err(errno) => return Err(errno.into()),
+        }
+    }
+    Ok(())
+}
+
+/// Seconds for one RETR of `name` (`size` bytes), dropped by [`discard`].
 fn retr_once(addr: SocketAddr, name: &str, size: u64) -> Result<f64, String> {
     let mut c = Client::login(addr)?;
     c.ok("TYPE I")?;
     let start = Instant::now();
-    let mut data = c.transfer(&format!("RETR {name}"))?;
-    let mut buffer = vec![0u8; MIB as usize];
-    let mut got = 0u64;
-    loop {
-        match data.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(n) => got += n as u64,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(format!("RETR: {e}")),
-        }
-    }
+    let data = c.transfer(&format!("RETR {name}"))?;
+    let got = discard(&data).map_err(|e| format!("RETR: {e}"))?;
     c.expect('2')?;
     let secs = start.elapsed().as_secs_f64();
     if got != size {
@@ -441,19 +483,15 @@ fn retr_once(addr: SocketAddr, name: &str, size: u64) -> Result<f64, String> {
     Ok(secs)
 }
 
-/// Seconds for one STOR of `size` bytes (sent from memory) as `name`.
-fn stor_once(addr: SocketAddr, name: &str, size: u64, chunk: &[u8]) -> Result<f64, String> {
+/// Seconds for one STOR as `name` of the `size` bytes of `source`, sent
+/// by [`send_from`].
+fn stor_once(addr: SocketAddr, name: &str, size: u64, source: &Path) -> Result<f64, String> {
+    let file = fs::File::open(source).map_err(|e| e.to_string())?;
     let mut c = Client::login(addr)?;
     c.ok("TYPE I")?;
     let start = Instant::now();
-    let mut data = c.transfer(&format!("STOR {name}"))?;
-    let mut left = size;
-    while left > 0 {
-        let n = left.min(chunk.len() as u64) as usize;
-        data.write_all(&chunk[..n])
-            .map_err(|e| format!("STOR: {e}"))?;
-        left -= n as u64;
-    }
+    let data = c.transfer(&format!("STOR {name}"))?;
+    send_from(&data, &file, size).map_err(|e| format!("STOR: {e}"))?;
     drop(data);
     c.expect('2')?;
     let secs = start.elapsed().as_secs_f64();
@@ -521,46 +559,88 @@ fn idle_pss(kind: Kind, root: &Path, clients: usize) -> Result<(u64, u64), Strin
     Ok((before, with))
 }
 
-/// The reference: `size` bytes over one loopback TCP connection without
-/// FTP, sent from memory. The receiver discards them (what a download
-/// could reach), or with `into` writes them to a new file there (what an
-/// upload could reach). Seconds.
-fn plain_copy(size: u64, chunk: &[u8], into: Option<&Path>) -> Result<f64, String> {
+/// The reference: the `size` bytes of `source` over one loopback TCP
+/// connection without FTP, each end doing what the benchmark's client
+/// does on its side and the cheapest known thing on the server's side,
+/// and the server's side in a process of its own, as every server is
+/// (this executable run as `bench-ftpd __plain ...`, see
+/// [`plain_server_side`]). Without `into` (what a download could reach):
+/// sent as ftpd sends a file (`splice` through a 1 MiB pipe), dropped by
+/// [`discard`]. With `into` (what an upload could reach): sent by
+/// [`send_from`], spliced into a new file there as ftpd stores one.
+/// Seconds, from the connection to the last byte handled.
+fn plain_copy(size: u64, source: &Path, into: Option<&Path>) -> Result<f64, String> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let into = into.map(Path::to_path_buf);
-    let receiver = thread::spawn(move || -> Result<(), String> {
-        let (mut socket, _) = listener.accept().map_err(|e| e.to_string())?;
-        let mut file = match &into {
-            Some(path) => Some(fs::File::create(path).map_err(|e| e.to_string())?),
-            None => None,
-        };
-        let mut buffer = vec![0u8; MIB as usize];
-        loop {
-            let n = socket.read(&mut buffer).map_err(|e| e.to_string())?;
-            if n == 0 {
-                break;
-            }
-            if let Some(file) = &mut file {
-                file.write_all(&buffer[..n]).map_err(|e| e.to_string())?;
-            }
-        }
-        if let Some(path) = &into {
-            let _ = fs::remove_file(path);
-        }
-        Ok(())
-    });
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut command = Command::new(exe);
+    command.arg("__plain").arg(port.to_string());
+    match into {
+        Some(path) => command.arg("receive").arg(path),
+        None => command.arg("send").arg(source).arg(size.to_string()),
+    };
+    let mut child = command
+        .stdin(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start {command:?}: {e}"))?;
+    let (socket, _) = listener.accept().map_err(|e| e.to_string())?;
     let start = Instant::now();
-    let mut socket = TcpStream::connect(addr).map_err(|e| e.to_string())?;
-    let mut left = size;
-    while left > 0 {
-        let n = left.min(chunk.len() as u64) as usize;
-        socket.write_all(&chunk[..n]).map_err(|e| e.to_string())?;
-        left -= n as u64;
+    let moved = match into {
+        Some(_) => {
+            let file = fs::File::open(source).map_err(|e| e.to_string())?;
+            let sent = send_from(&socket, &file, size);
+            drop(socket);
+            sent.map(|()| size)
+        }
+        None => discard(&socket),
+    };
+    let status = child.wait().map_err(|e| e.to_string())?;
+    let secs = start.elapsed().as_secs_f64();
+    if let Some(path) = into {
+        let _ = fs::remove_file(path);
     }
-    drop(socket);
-    receiver.join().map_err(|_| "the receiver panicked")??;
-    Ok(start.elapsed().as_secs_f64())
+    match moved {
+        Ok(n) if n == size && status.success() => Ok(secs),
+        Ok(n) => Err(format!("plain copy: {n} of {size} bytes, {status}")),
+        Err(e) => Err(format!("plain copy: {e}")),
+    }
+}
+
+/// The server's side of [`plain_copy`], in a process of its own: connects
+/// to the benchmark's port, then `send FILE SIZE` splices the file out as
+/// ftpd does, or `receive FILE` splices what comes into a new file.
+fn plain_server_side(args: &[std::ffi::OsString]) -> ExitCode {
+    let run = || -> Result<(), String> {
+        let text = |i: usize| {
+            args.get(i)
+                .and_then(|a| a.to_str())
+                .ok_or("missing argument")
+        };
+        let port: u16 = text(0)?.parse().map_err(|_| "bad port")?;
+        let socket = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+        match text(1)? {
+            "send" => {
+                let file = fs::File::open(text(2)?).map_err(|e| e.to_string())?;
+                let size: u64 = text(3)?.parse().map_err(|_| "bad size")?;
+                examples::ftp::transfer::send_file_from(&socket, &file, 0, size, |_| {})
+                    .map_err(|e| e.to_string())
+            }
+            "receive" => {
+                let mut file = fs::File::create(text(2)?).map_err(|e| e.to_string())?;
+                examples::ftp::rfc959::store::receive(&socket, &mut file)
+                    .map(|_| ())
+                    .map_err(|e| format!("{e:?}"))
+            }
+            other => Err(format!("unknown plain side {other:?}")),
+        }
+    };
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("bench-ftpd __plain: {message}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Writes and deletes a file of `size` bytes next to the uploads, just
@@ -581,6 +661,18 @@ fn warm_pages(root: &Path, size: u64, chunk: &[u8]) -> Result<(), String> {
     }
     drop(f);
     fs::remove_file(&path).map_err(|e| e.to_string())
+}
+
+/// `theirs / ours` (seconds, so the speed of ours over theirs) for each
+/// round, and their median: `round by round 1.20 1.31 ... (median 1.25x)`.
+fn round_by_round(theirs: &[f64], ours: &[f64]) -> String {
+    let ratios: Vec<f64> = theirs.iter().zip(ours).map(|(t, o)| t / o).collect();
+    let shown: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
+    format!(
+        "round by round {} (median {:.2}x)",
+        shown.join(" "),
+        median(&ratios)
+    )
 }
 
 fn median(values: &[f64]) -> f64 {
@@ -615,8 +707,11 @@ fn run(options: &Options) -> Result<(), String> {
             f.write_all(&chunk).map_err(|e| e.to_string())?;
         }
     }
+    // What the client uploads: the same bytes, outside the served tree.
+    let source = base.path().join("source.bin");
+    fs::copy(root.join("big.bin"), &source).map_err(|e| e.to_string())?;
 
-    let mut kinds = vec![Kind::FtpdThreading, Kind::FtpdForking];
+    let mut kinds = vec![Kind::FtpdPoll, Kind::FtpdThreading, Kind::FtpdForking];
     let python = Command::new("python3")
         .args(["-c", "import pyftpdlib"])
         .stderr(Stdio::null())
@@ -672,9 +767,9 @@ fn run(options: &Options) -> Result<(), String> {
     let mut retried: Vec<usize> = vec![0; kinds.len()];
     let (mut plain_down, mut plain_up) = (Vec::new(), Vec::new());
     for run in 0..options.runs as usize {
-        plain_down.push(plain_copy(size, &chunk, None)?);
+        plain_down.push(plain_copy(size, &source, None)?);
         warm_pages(&root, size, &chunk)?;
-        plain_up.push(plain_copy(size, &chunk, Some(&up.join(".plain")))?);
+        plain_up.push(plain_copy(size, &source, Some(&up.join(".plain")))?);
         // Take turns, starting with a different server each run.
         for k in 0..kinds.len() {
             let i = (k + run) % kinds.len();
@@ -686,7 +781,7 @@ fn run(options: &Options) -> Result<(), String> {
             let name = format!("up/run-{run}-{i}.bin");
             warm_pages(&root, size, &chunk)?;
             stor[i].push(
-                stor_once(addr, &name, size, &chunk)
+                stor_once(addr, &name, size, &source)
                     .map_err(|e| format!("{}: {e}", kinds[i].name()))?,
             );
             let stored = fs::metadata(root.join(&name)).map(|m| m.len()).unwrap_or(0);
@@ -773,34 +868,54 @@ fn run(options: &Options) -> Result<(), String> {
     }
     println!();
     let find = |k: Kind| kinds.iter().position(|&x| x == k);
-    if let Some(us) = find(Kind::FtpdThreading) {
+    for ours in [Kind::FtpdPoll, Kind::FtpdThreading, Kind::FtpdForking] {
+        let Some(us) = find(ours) else { continue };
         for (other, target) in [(Kind::Vsftpd, 1.0), (Kind::Pyftpdlib, 2.0)] {
             let Some(o) = find(other) else { continue };
-            for (what, a, b) in [
-                ("RETR", rows[us].0, rows[o].0),
-                ("STOR", rows[us].1, rows[o].1),
+            for (what, a, b, times) in [
+                ("RETR", rows[us].0, rows[o].0, &retr),
+                ("STOR", rows[us].1, rows[o].1, &stor),
             ] {
                 let ratio = a / b;
+                // The two servers' runs of the same round came minutes
+                // apart at most: their ratio is less swayed by the load
+                // of a shared machine, which moves every figure together.
                 println!(
-                    "ftpd threading / {}, {what}: {ratio:.2}x (target >= {target}x: {})",
+                    "{} / {}, {what}: {ratio:.2}x (target >= {target}x: {}); {}",
+                    ours.name(),
                     other.name(),
-                    if ratio >= target { "meets" } else { "MISSES" }
+                    if ratio >= target { "meets" } else { "MISSES" },
+                    round_by_round(&times[o], &times[us])
                 );
             }
             let ratio = rows[o].2 / rows[us].2;
             println!(
-                "ftpd threading vs {}, {} sessions: {ratio:.2}x as fast (target: faster: {})",
+                "{} vs {}, {} sessions: {ratio:.2}x as fast (target: faster: {})",
+                ours.name(),
                 other.name(),
                 options.clients,
                 if ratio > 1.0 { "meets" } else { "MISSES" }
             );
-            let (_, ours) = memory[us];
-            let (_, theirs) = memory[o];
+            let (_, our_pss) = memory[us];
+            let (_, their_pss) = memory[o];
             println!(
-                "ftpd threading / {}, PSS with {} idle sessions: {:.2}x",
+                "{} / {}, PSS with {} idle sessions: {:.2}x",
+                ours.name(),
                 other.name(),
                 options.clients,
-                ours as f64 / theirs as f64
+                our_pss as f64 / their_pss as f64
+            );
+        }
+    }
+    // How far above a server the plain copy (no FTP, the cheapest way on
+    // each side) was, round by round: no FTP server can go much beyond it.
+    for other in [Kind::Pyftpdlib, Kind::Vsftpd] {
+        let Some(o) = find(other) else { continue };
+        for (what, plain, times) in [("RETR", &plain_down, &retr), ("STOR", &plain_up, &stor)] {
+            println!(
+                "plain TCP copy / {}, {what}: {}",
+                other.name(),
+                round_by_round(&times[o], plain)
             );
         }
     }

@@ -54,11 +54,16 @@ pub fn send_file(
     size: u64,
     progress: impl FnMut(u64),
 ) -> io::Result<()> {
-    send_file_from(socket, file, 0, size, progress)
+    let _cork = Cork::new(&socket);
+    send_file_from(&socket, file, 0, size, progress)
 }
 
-/// [`send_file`] from byte `start` of the file up to byte `size`: the
-/// resumed download of standard FTP (`REST start`, then `RETR`).
+/// [`send_file`] from byte `start` of the file up to byte `size`, without
+/// the cork: the download of standard FTP (`REST start`, then `RETR`),
+/// whose data connection carries the file alone, with no header to merge
+/// into the first segment. Corked, a 1 GiB `RETR` to a client that reads
+/// at kernel speed ran at a third of the uncorked speed or less (320–1400
+/// against 2270–4250 MB/s over loopback, notes/17-ftp-server.md).
 pub fn send_file_from(
     socket: impl AsFd,
     file: &File,
@@ -66,7 +71,6 @@ pub fn send_file_from(
     size: u64,
     mut progress: impl FnMut(u64),
 ) -> io::Result<()> {
-    let _cork = Cork::new(&socket);
     let start = libc::off_t::try_from(start).map_err(|_| io::ErrorKind::InvalidInput)?;
     let mut offset: libc::off_t = start;
     if let Ok((pipe_out, pipe_in)) = nix::unistd::pipe() {
@@ -249,6 +253,22 @@ mod tests {
         assert!(corked_during.len() >= 3, "{corked_during:?}");
         assert!(corked_during.iter().all(|&corked| corked));
         assert!(reading.join().unwrap() == bytes);
+    }
+
+    #[test]
+    fn a_download_from_an_offset_is_not_corked_and_starts_there() {
+        let (sender, receiver) = loopback_pair();
+        let reading = read_all_in_thread(receiver);
+        let (file, bytes) = sample_file(3 << 20);
+        let mut corked_during = Vec::new();
+        let size = bytes.len() as u64;
+        send_file_from(&sender, file.as_file(), 1000, size, |_| {
+            corked_during.push(SockRef::from(&sender).tcp_cork().unwrap());
+        })
+        .unwrap();
+        drop(sender);
+        assert!(!corked_during.is_empty() && !corked_during.contains(&true));
+        assert!(reading.join().unwrap() == bytes[1000..]);
     }
 
     #[test]

@@ -55,9 +55,23 @@ pub fn date_everything(dir: &Path) {
     }
 }
 
-/// Starts `ftpd --directory DIR ARGS... 0`, stderr kept.
+/// The model the tests run `ftpd` in, unless a test names one: the
+/// environment variable `FTPD_MODEL` (`poll`, `threading`, `forking`), or
+/// the server's default. `.ci/run` runs the ftpd suites once in the
+/// default and once more in each other model.
+pub fn model_args(args: &[&str]) -> Vec<String> {
+    let model = std::env::var("FTPD_MODEL").unwrap_or_default();
+    if model.is_empty() || args.contains(&"--model") {
+        return Vec::new();
+    }
+    vec!["--model".to_string(), model]
+}
+
+/// Starts `ftpd --directory DIR [--model $FTPD_MODEL] ARGS... 0`, stderr kept.
 pub fn start(dir: &Path, args: &[&str]) -> ServerProcess {
+    let model = model_args(args);
     let mut all = vec!["--directory", dir.to_str().expect("a UTF-8 path")];
+    all.extend(model.iter().map(String::as_str));
     all.extend_from_slice(args);
     all.push("0");
     ServerProcess::start_reading_stderr("ftpd", &all)
@@ -269,7 +283,12 @@ pub fn no_panic_logged(server: ServerProcess) {
 /// write with EFBIG, through the same code as a full disk (ENOSPC).
 pub fn start_with_file_size_limit(dir: &Path, args: &[&str], bytes: u64) -> ServerProcess {
     let mut command = Command::new(tests::bin_path("ftpd"));
-    command.arg("--directory").arg(dir).args(args).arg("0");
+    command
+        .arg("--directory")
+        .arg(dir)
+        .args(model_args(args))
+        .args(args)
+        .arg("0");
     tests::process::limit_file_size(&mut command, bytes);
     ServerProcess::start_command_reading_stderr(&mut command)
 }

@@ -1,30 +1,37 @@
 //! Watching the control connection while a transfer runs, for `ABOR`.
 //!
-//! A transfer blocks: in `splice` while the client does not read, in
-//! `read` while it does not send. A client that gives up sends `ABOR` on
+//! A transfer blocks: in `accept` until the client opens the data
+//! connection, in `splice` while the client does not read, while it does
+//! not send. A client that gives up sends `ABOR` on
 //! the control connection (RFC 959 §4.1.3) and may stop reading or
 //! sending the data at the same moment, so checking between two chunks
 //! is not enough: the next chunk may never move. So a second thread
 //! waits on the control connection during the transfer; when `ABOR` (or
 //! the end of the connection: the client is gone) arrives, it shuts the
-//! data connection down, which ends the blocked call at once. It only
+//! socket the transfer waits on down (the data connection, or the passive
+//! listener), which ends the blocked call at once. It only
 //! *peeks*: the session reads the `ABOR` line itself afterwards.
+//!
+//! This is the blocking front end's way (`on_thread.rs`). On the event
+//! loop, the loop reads the control connection anyway, and `worker.rs`'s
+//! `Stop` does the shutting down.
 //!
 //! The watcher is woken through a pipe when the transfer ends, so a
 //! transfer costs one thread and one pipe, and no waiting.
 
-use std::net::{Shutdown, TcpStream};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use framework::Connection;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::socket::{Shutdown, shutdown};
 
-/// Runs `transfer` while watching `control`; returns its result and
+/// Runs `transfer`, which waits on `socket` (the data connection, or the
+/// passive listener), while watching `control`; returns its result and
 /// whether it was stopped by the client (ABOR, or the client left).
 pub fn watching<T>(
     control: &Connection,
-    data: &TcpStream,
+    socket: BorrowedFd<'_>,
     transfer: impl FnOnce() -> T,
 ) -> (T, bool) {
     let Ok((wake_read, wake_write)) = nix::unistd::pipe() else {
@@ -51,7 +58,8 @@ pub fn watching<T>(
                 }
                 if client_wants_stop(control) {
                     stopped.store(true, Ordering::SeqCst);
-                    let _ = data.shutdown(Shutdown::Both);
+                    // A listener shut down wakes its `poll` too (Linux).
+                    let _ = shutdown(socket.as_raw_fd(), Shutdown::Both);
                 }
                 // Another command waiting (or the stop handled): it stays
                 // readable, so watching further would spin.

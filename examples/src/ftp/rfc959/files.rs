@@ -15,7 +15,7 @@ use super::reply;
 use super::session::{Flow, Session};
 use crate::ftp::describe;
 
-impl Session<'_> {
+impl Session {
     /// `arg` as a path from the current directory, or a `550` sent.
     pub fn resolve(&mut self, arg: &str) -> io::Result<Option<VirtualPath>> {
         match self.cwd.join(arg) {

@@ -2,32 +2,37 @@
 //! `ftpd` program around it.
 //!
 //! ```text
-//! ftpd [--bind ADDR] [--directory DIR] [--model threading|forking|sequential]
+//! ftpd [--bind ADDR] [--directory DIR] [--model poll|threading|forking|sequential]
 //!      [--writable] [--user NAME:PASSWORD] [--passive-ports LOW-HIGH]
 //!      [--max-connections N] [--max-per-address N] [--idle-timeout S]
 //!      [--data-timeout S] [PORT]
 //! ```
 //!
 //! One connection is one session, in a thread or a child process of the
-//! framework's choosing (`--model`); this file only knows one client.
+//! framework's choosing (`--model`; `on_thread.rs` runs it), or on the
+//! framework's event loop (`--model poll`, `on_loop.rs`).
 
 use std::io::{self, Write};
 use std::net::IpAddr;
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use clap::Parser;
-use framework::{Address, RequestHandler, ServerOptions, StreamRequest, TcpTransport};
+use framework::{
+    Address, EpollTcpServer, Lines, RequestHandler, ServerOptions, StreamRequest, TcpTransport,
+};
 
 use super::auth::Accounts;
+use super::command::MAX_COMMAND_LINE;
 use super::config::{Args, Config};
 use super::limits::ConnectionLimits;
+use super::on_loop::{FtpProtocol, Shared};
+use super::on_thread;
 use super::path::Root;
 use super::reply;
 use super::session::Session;
 use crate::ftp::describe;
-use crate::serving::{self, ModelArgs};
+use crate::serving::{self, Model, ModelArgs};
 
 /// Serves one control connection.
 pub struct FtpdHandler {
@@ -60,7 +65,7 @@ impl RequestHandler<StreamRequest> for FtpdHandler {
         let admission = match self.config.limits.admit(peer.ip()) {
             Ok(admission) => admission,
             Err(refusal) => {
-                log(request, &format!("refused: {refusal}"));
+                log(&request.client_address, &format!("refused: {refusal}"));
                 let _ = (&request.wfile).write_all(reply::line(421, refusal).as_bytes());
                 return Ok(());
             }
@@ -69,11 +74,13 @@ impl RequestHandler<StreamRequest> for FtpdHandler {
             .local_addr()?
             .as_socket()
             .map_or(IpAddr::from([127, 0, 0, 1]), |a| a.ip());
-        let result = Session::new(&self.config, request, peer.ip(), local).run();
+        let client = request.client_address.to_string();
+        let mut session = Session::new(Arc::clone(&self.config), client.clone(), peer.ip(), local);
+        let result = on_thread::serve(&mut session, request);
         drop(admission);
         if let Err(err) = result {
             // A reset or a vanished client is a normal end for a server.
-            log(request, &format!("session ended: {}", describe(&err)));
+            log(&client, &format!("session ended: {}", describe(&err)));
         }
         Ok(())
     }
@@ -81,14 +88,14 @@ impl RequestHandler<StreamRequest> for FtpdHandler {
 
 /// One line of the server's log on stdout, naming the client. Errors are
 /// ignored: a server must not die because nobody reads its log.
-pub fn log(request: &StreamRequest, text: &str) {
-    let _ = serving::print_flushed(&format!("{} {text}", request.client_address));
+pub fn log(client: &dyn std::fmt::Display, text: &str) {
+    let _ = serving::print_flushed(&format!("{client} {text}"));
 }
 
 /// The whole `ftpd` program: parses `args` (the first is the program name)
 /// and serves until Ctrl+C.
 pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
-    let args = Args::parse_from(args);
+    let args = Args::parse_with_default_model(args);
     crate::memory::give_memory_back();
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
@@ -137,13 +144,46 @@ fn run(args: &Args) -> io::Result<()> {
         login_delay: Duration::from_millis(args.login_delay_ms),
         max_login_failures: args.max_login_failures.max(1),
     });
-    let factory = move || FtpdHandler::new(Arc::clone(&config));
     let address = (args.bind.as_str(), args.port);
     let options = ServerOptions::reuse_address();
+    if args.model.model == Model::Poll {
+        return run_on_loop(&args.model, address, &options, &what, config);
+    }
+    let factory = move || FtpdHandler::new(Arc::clone(&config));
     // Ctrl+C stops at once instead of waiting for idle sessions to leave.
     let model = ModelArgs {
         daemon_threads: true,
         ..args.model.clone()
     };
     serving::run::<TcpTransport, _, _, _>(&model, address, &options, &what, factory)
+}
+
+/// `--model poll`: the control connections on one event loop, the
+/// transfers on worker threads (`on_loop.rs`, `worker.rs`).
+fn run_on_loop(
+    model: &ModelArgs,
+    address: (&str, u16),
+    options: &ServerOptions,
+    what: &str,
+    config: Arc<Config>,
+) -> io::Result<()> {
+    if model.loops != 1 {
+        // The workers reach their sessions through the first loop's handle.
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "ftpd --model poll runs one event loop (--loops 1)",
+        ));
+    }
+    let shared = Arc::new(Shared {
+        config,
+        handle: OnceLock::new(),
+        workers: Arc::default(),
+    });
+    let factory = {
+        let shared = Arc::clone(&shared);
+        move || Lines::with_max_line(FtpProtocol::new(Arc::clone(&shared)), MAX_COMMAND_LINE)
+    };
+    let server = EpollTcpServer::bind_with(address, options, factory)?;
+    let _ = shared.handle.set(server.loop_handle());
+    serving::serve_event_loop(server, &format!("{what}, poll"))
 }

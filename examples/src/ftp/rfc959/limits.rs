@@ -64,12 +64,13 @@ impl ConnectionLimits {
     }
 
     /// Takes a place for a session from `ip`, or says why there is none.
-    pub fn admit(&self, ip: IpAddr) -> Result<Admission<'_>, Refusal> {
-        let total = &self.counters[0];
+    pub fn admit(&self, ip: IpAddr) -> Result<Admission<'static>, Refusal> {
+        let counters: &'static [AtomicU32] = self.counters;
+        let total = &counters[0];
         if !take(total, self.total) {
             return Err("There are too many connected users, please try later.");
         }
-        let slot = &self.counters[slot_of(ip)];
+        let slot = &counters[slot_of(ip)];
         if !take(slot, self.per_address) {
             total.fetch_sub(1, Ordering::AcqRel);
             return Err("There are too many connections from your internet address.");

@@ -10,7 +10,7 @@ use super::handler::log;
 use super::reply;
 use super::session::{Flow, Session};
 
-impl Session<'_> {
+impl Session {
     /// USER: remembers the name and asks for the password.
     pub fn user_command(&mut self, name: &str) -> io::Result<Flow> {
         if self.logged_in {
@@ -35,11 +35,12 @@ impl Session<'_> {
             self.logged_in = true;
             return self.reply(230, "Login successful.");
         }
-        // Slow every guess down, and stop a guesser after a few.
-        std::thread::sleep(self.config.login_delay);
+        // Slow every guess down (the front end holds the reply back), and
+        // stop a guesser after a few.
+        self.delay_replies(self.config.login_delay);
         self.failures += 1;
         log(
-            self.request,
+            &self.client,
             &format!(
                 "login failed for {user:?} ({} of {})",
                 self.failures, self.config.max_login_failures

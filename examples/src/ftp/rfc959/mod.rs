@@ -13,17 +13,23 @@
 //! (`protocol::name_problem`), uploads to a hidden temporary file renamed
 //! when whole (`library::UPLOAD_PREFIX`, `tempfile`'s atomic persist),
 //! downloads by `splice`/`sendfile` (`transfer::send_file_from`), and the
-//! framework's threading and forking models.
+//! framework's threading and forking models and its event loop.
 //!
 //! One idea per file:
 //! - [`config`]: the command line and the settings;
 //! - [`handler`]: the framework handler: limits, timeouts, the greeting;
-//! - [`session`]: the command loop, the command table, simple commands;
+//! - [`session`]: a session's state, the command table, simple commands;
+//! - [`on_thread`]: the blocking front end: a session in its own thread
+//!   or process (threading, forking models);
+//! - [`on_loop`], [`worker`]: the event-loop front end (`--model poll`):
+//!   control connections on the loop, each transfer on a worker thread;
 //! - [`login`]: USER and PASS;
 //! - [`files`]: the current directory and the commands on names
 //!   (CWD, MKD, DELE, RNFR/RNTO, SIZE, MLST ...);
 //! - [`transfers`]: data connections and the commands that use them
 //!   (LIST, NLST, MLSD, RETR, STOR, APPE, STOU);
+//! - [`job`]: one transfer, from its data connection to its last reply,
+//!   whichever front end runs it;
 //! - [`command`], [`reply`]: a command line in, a reply out;
 //! - [`path`]: client paths to disk paths, never outside the root, no symlinks;
 //! - [`listing`]: the `ls -l`, names-only and MLSD formats;
@@ -43,12 +49,16 @@ pub mod command;
 pub mod config;
 pub mod files;
 pub mod handler;
+pub mod job;
 pub mod limits;
 pub mod listing;
 pub mod login;
+pub mod on_loop;
+pub mod on_thread;
 pub mod passive;
 pub mod path;
 pub mod reply;
 pub mod session;
 pub mod store;
 pub mod transfers;
+pub mod worker;

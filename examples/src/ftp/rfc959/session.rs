@@ -5,28 +5,29 @@
 //! current directory, the transfer type, the next data connection
 //! (PASV/PORT), a restart point (REST) and a name to rename (RNFR).
 
-use std::io::{self, Write};
+use std::io;
 use std::net::{IpAddr, TcpListener};
-use std::os::fd::AsFd;
+use std::sync::Arc;
+use std::time::Duration;
 
-use framework::StreamRequest;
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-
-use super::abort_watch::{client_wants_stop, looks_like_abort};
 use super::command::{Command, MAX_COMMAND_LINE};
 use super::config::Config;
 use super::handler::log;
+use super::job::Transfer;
 use super::path::VirtualPath;
 use super::reply;
-use crate::ftp::protocol::{LineError, read_line};
 
 /// What to do after a command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Flow {
     /// Read the next command.
     Continue,
     /// Close the connection (QUIT, too many failures, the client left).
     Close,
+    /// Run this transfer (it sends its own `150` and final reply), then
+    /// read the next command. Which thread runs it is the front end's
+    /// choice: the session's own (`on_thread.rs`) or a worker (`on_loop.rs`).
+    Transfer(Box<Transfer>),
 }
 
 /// Where the next data connection comes from.
@@ -65,12 +66,16 @@ const WRITING: &[&str] = &[
     "APPE", "DELE", "MFMT", "MKD", "XMKD", "RMD", "XRMD", "RNFR", "RNTO", "STOR", "STOU",
 ];
 
-/// One session's state.
-pub struct Session<'a> {
+/// One session's state, and the command handling both front ends share:
+/// a command line goes in ([`Session::command`]), replies come out
+/// ([`Session::take_output`]). The session never touches a socket of the
+/// control connection, so it runs the same in a thread of its own
+/// (`on_thread.rs`) and on the event loop (`on_loop.rs`).
+pub struct Session {
     /// The server's settings.
-    pub config: &'a Config,
-    /// The control connection.
-    pub request: &'a mut StreamRequest,
+    pub config: Arc<Config>,
+    /// The client as the log names it.
+    pub client: String,
     /// The client's address (data connections must come from / go to it).
     pub peer: IpAddr,
     /// The server's address on this connection (passive listeners bind it).
@@ -95,19 +100,19 @@ pub struct Session<'a> {
     pub rename_from: Option<VirtualPath>,
     /// The first line of the last reply, for the log.
     last_reply: String,
+    /// Replies not yet sent: the front end sends them after each command.
+    output: String,
+    /// A wrong password: the front end waits this long before sending
+    /// the replies (set by PASS, taken by [`Session::take_delay`]).
+    delay: Option<Duration>,
 }
 
-impl<'a> Session<'a> {
-    /// A new session on `request`.
-    pub fn new(
-        config: &'a Config,
-        request: &'a mut StreamRequest,
-        peer: IpAddr,
-        local: IpAddr,
-    ) -> Session<'a> {
+impl Session {
+    /// A new session for a client at `peer`, connected to our `local` address.
+    pub fn new(config: Arc<Config>, client: String, peer: IpAddr, local: IpAddr) -> Session {
         Session {
             config,
-            request,
+            client,
             peer,
             local,
             user: None,
@@ -120,58 +125,80 @@ impl<'a> Session<'a> {
             restart: 0,
             rename_from: None,
             last_reply: String::new(),
+            output: String::new(),
+            delay: None,
         }
     }
 
-    /// Greets the client and answers commands until QUIT, the end of the
-    /// connection, a line too long or the idle timeout.
-    pub fn run(&mut self) -> io::Result<()> {
-        self.send(reply::line(220, "socketserver-rs ftpd ready."))?;
-        loop {
-            let line = match read_line(&mut self.request.rfile, MAX_COMMAND_LINE) {
-                Ok(Some(line)) => line,
-                Ok(None) | Err(LineError::Truncated) => return Ok(()),
-                Err(LineError::TooLong) => {
-                    // Where would the next command start? Say so and close.
-                    let text =
-                        format!("Command line too long (the limit is {MAX_COMMAND_LINE} bytes).");
-                    self.send(reply::line(500, &text))?;
-                    log(self.request, "closed: command line too long");
-                    return Ok(());
-                }
-                Err(LineError::Io(err)) if is_timeout(&err) => {
-                    let secs = self.config.idle_timeout.unwrap_or_default().as_secs();
-                    let text = format!(
-                        "Timeout: no command for {secs} s, closing the control connection."
-                    );
-                    let _ = self.send(reply::line(421, &text));
-                    log(self.request, "closed: idle timeout");
-                    return Ok(());
-                }
-                Err(LineError::Io(err)) => return Err(err),
-            };
-            let flow = match Command::parse(&line) {
-                Ok(command) => {
-                    let shown = shown(&command);
-                    let flow = self.dispatch(command)?;
-                    log(self.request, &format!("{shown}: {}", self.last_reply));
-                    flow
-                }
-                Err(text) => {
-                    self.send(reply::line(500, text))?;
-                    Flow::Continue
-                }
-            };
-            if flow == Flow::Close {
-                return Ok(());
-            }
-        }
+    /// The `220` greeting, the first reply of every session.
+    pub fn greet(&mut self) {
+        self.add(reply::line(220, "socketserver-rs ftpd ready."));
     }
 
-    /// Writes a reply (one or several lines) on the control connection.
+    /// Carries out one command line (read up to its LF, the LF removed).
+    /// Its replies wait in [`take_output`](Self::take_output).
+    pub fn command(&mut self, line: &[u8]) -> io::Result<Flow> {
+        let command = match Command::parse(line) {
+            Ok(command) => command,
+            Err(text) => return self.reply(500, text),
+        };
+        let shown = shown(&command);
+        let mut flow = self.dispatch(command)?;
+        match &mut flow {
+            // Logged when it ends, with its last reply.
+            Flow::Transfer(transfer) => transfer.shown = shown,
+            _ => log(&self.client, &format!("{shown}: {}", self.last_reply)),
+        }
+        Ok(flow)
+    }
+
+    /// The ABOR that stopped a transfer, answered after its `426`.
+    pub fn abor_during_transfer(&mut self) {
+        log(&self.client, "ABOR during a transfer");
+        self.add(reply::line(226, "ABOR successful."));
+    }
+
+    /// A command line longer than [`MAX_COMMAND_LINE`]: where would the
+    /// next command start? The reply says so; the front end closes.
+    pub fn line_too_long(&mut self) {
+        let text = format!("Command line too long (the limit is {MAX_COMMAND_LINE} bytes).");
+        self.add(reply::line(500, &text));
+        log(&self.client, "closed: command line too long");
+    }
+
+    /// No command came for the idle timeout: the reply before closing.
+    pub fn idle_timeout(&mut self) {
+        let secs = self.config.idle_timeout.unwrap_or_default().as_secs();
+        let text = format!("Timeout: no command for {secs} s, closing the control connection.");
+        self.add(reply::line(421, &text));
+        log(&self.client, "closed: idle timeout");
+    }
+
+    /// The replies to send now (and forgets them).
+    pub fn take_output(&mut self) -> String {
+        std::mem::take(&mut self.output)
+    }
+
+    /// How long to wait before sending the replies (a wrong password).
+    pub fn take_delay(&mut self) -> Option<Duration> {
+        self.delay.take()
+    }
+
+    /// Asks the front end to wait before sending the replies.
+    pub(super) fn delay_replies(&mut self, delay: Duration) {
+        self.delay = Some(delay).filter(|d| !d.is_zero());
+    }
+
+    /// Queues a reply (one or several lines) for the control connection.
+    /// Never fails: the front end sends it (the `Result` keeps `?` handy).
     pub fn send(&mut self, text: String) -> io::Result<()> {
+        self.add(text);
+        Ok(())
+    }
+
+    fn add(&mut self, text: String) {
         self.last_reply = text.lines().next().unwrap_or("").to_string();
-        (&self.request.wfile).write_all(text.as_bytes())
+        self.output.push_str(&text);
     }
 
     /// Sends a one-line reply and goes on.
@@ -223,8 +250,8 @@ impl<'a> Session<'a> {
             },
             ("ALLO", _) => self.reply(202, "ALLO command ignored."),
             ("ABOR", _) => {
-                // Transfers run in this thread, so none is running now; an
-                // ABOR during a transfer is seen by the transfer itself.
+                // No transfer runs now: an ABOR during one is the front
+                // end's business (it stops the transfer).
                 self.data = DataPlan::None;
                 self.reply(225, "No transfer to ABOR.")
             }
@@ -342,31 +369,6 @@ impl<'a> Session<'a> {
             "End of status",
         ))?;
         Ok(Flow::Continue)
-    }
-
-    /// True if the client has sent `ABOR` or closed the control
-    /// connection (looked at without taking anything out).
-    pub fn control_says_stop(&self) -> bool {
-        let buffered = self.request.rfile.buffer();
-        if !buffered.is_empty() {
-            return looks_like_abort(buffered);
-        }
-        let control = self.request.connection();
-        let mut fds = [PollFd::new(control.as_fd(), PollFlags::POLLIN)];
-        matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0) && client_wants_stop(control)
-    }
-
-    /// After a transfer stopped by the client: reads
-    /// what stopped it and answers (`426` for the transfer, `226` for the ABOR).
-    pub fn answer_abort(&mut self) -> io::Result<Flow> {
-        match read_line(&mut self.request.rfile, MAX_COMMAND_LINE) {
-            Ok(Some(_abor)) => {
-                self.send(reply::line(426, "Connection closed; transfer aborted."))?;
-                log(self.request, "ABOR during a transfer");
-                self.reply(226, "ABOR successful.")
-            }
-            _ => Ok(Flow::Close),
-        }
     }
 }
 

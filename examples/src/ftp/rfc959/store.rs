@@ -18,9 +18,12 @@
 
 use std::fs::{File, OpenOptions, Permissions};
 use std::io::{self, Read, Write};
+use std::net::TcpStream;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+use nix::errno::Errno;
+use nix::fcntl::{FcntlArg, SpliceFFlags, fcntl, splice};
 use tempfile::NamedTempFile;
 
 use crate::ftp::describe;
@@ -50,12 +53,16 @@ pub struct Store {
     dir: PathBuf,
     name: String,
     mode: Mode,
+    /// Bytes of the old file still to copy in first (APPE, REST + STOR).
+    keep: u64,
 }
 
 impl Store {
     /// Starts an upload of `name` in directory `dir` (already checked by
     /// `path`): refuses a name held by something else than a regular file,
-    /// a resume point past the end, then creates the temporary file.
+    /// a resume point past the end, then creates the temporary file. The
+    /// old bytes an APPE or a resume keeps are copied in by
+    /// [`keep_old_bytes`](Self::keep_old_bytes), which may take a while.
     pub fn begin(dir: &Path, name: &str, mode: Mode) -> Result<Store, Refusal> {
         let target = dir.join(name);
         let existing = match std::fs::symlink_metadata(&target) {
@@ -80,20 +87,29 @@ impl Store {
             (Mode::Append, Some(len)) => len,
             _ => 0,
         };
-        let mut temp = tempfile::Builder::new()
+        let temp = tempfile::Builder::new()
             .prefix(UPLOAD_PREFIX)
             .tempfile_in(dir)
             .map_err(|err| (451, format!("Cannot store it: {}.", describe(&err))))?;
-        if keep > 0 {
-            copy_start(&target, keep, temp.as_file_mut())
-                .map_err(|err| (451, format!("Cannot store it: {}.", describe(&err))))?;
-        }
         Ok(Store {
             temp,
             dir: dir.to_path_buf(),
             name: name.to_string(),
             mode,
+            keep,
         })
+    }
+
+    /// Copies the old file's bytes that APPE (all) or REST + STOR (the
+    /// first `n`) keep into the temporary file; nothing for the others.
+    /// Called before any new byte is received.
+    pub fn keep_old_bytes(&mut self) -> Result<(), Refusal> {
+        let keep = std::mem::take(&mut self.keep);
+        if keep == 0 {
+            return Ok(());
+        }
+        copy_start(&self.dir.join(&self.name), keep, self.temp.as_file_mut())
+            .map_err(|err| (451, format!("Cannot store it: {}.", describe(&err))))
     }
 
     /// The name `STOU` will most likely give: the first of `NAME`,
@@ -170,11 +186,64 @@ pub enum Broken {
     Write(io::Error),
 }
 
+/// The pipe an upload passes through (Linux's default `pipe-max-size`):
+/// each `splice` moves up to this much.
+const PIPE_SIZE: usize = 1 << 20;
+
 /// Copies everything from `data` into `file` until the data connection
 /// ends; returns the byte count.
-pub fn receive(data: &mut impl Read, file: &mut File) -> Result<u64, Broken> {
-    let mut buffer = vec![0u8; RECEIVE_BUFFER];
+///
+/// By `splice(2)`: socket → pipe moves the received packets' pages
+/// without copying them, pipe → file copies them once into the file. A
+/// `read` + `write` loop copies every byte twice (kernel → our buffer →
+/// file). Measured on this project's machine, 1 GiB over loopback into
+/// tmpfs: 480–520 MB/s spliced against 230–270 MB/s with a 1 MiB buffer
+/// (notes/17-ftp-server.md). Where the file cannot be spliced into, the
+/// loop does the rest.
+pub fn receive(data: &TcpStream, file: &mut File) -> Result<u64, Broken> {
     let mut total = 0u64;
+    if let Ok((pipe_out, pipe_in)) = nix::unistd::pipe() {
+        let _ = fcntl(&pipe_in, FcntlArg::F_SETPIPE_SZ(PIPE_SIZE as libc::c_int));
+        let flags = SpliceFFlags::SPLICE_F_MOVE | SpliceFFlags::SPLICE_F_MORE;
+        loop {
+            let n = match splice(data, None, &pipe_in, None, PIPE_SIZE, flags) {
+                Ok(0) => return Ok(total),
+                Ok(n) => n,
+                Err(Errno::EINTR) => continue,
+                Err(errno) => return Err(Broken::Connection(errno.into())),
+            };
+            let mut in_pipe = n;
+            while in_pipe > 0 {
+                match splice(&pipe_out, None, &*file, None, in_pipe, flags) {
+                    Ok(0) => return Err(Broken::Write(io::ErrorKind::WriteZero.into())),
+                    Ok(moved) => in_pipe -= moved,
+                    Err(Errno::EINTR) => {}
+                    // This file system cannot be spliced into: write what
+                    // the pipe holds, and the loop below does the rest.
+                    Err(Errno::EINVAL) if in_pipe == n => {
+                        let mut held = vec![0u8; in_pipe];
+                        let mut pipe = File::from(pipe_out.try_clone().map_err(Broken::Write)?);
+                        pipe.read_exact(&mut held).map_err(Broken::Write)?;
+                        file.write_all(&held).map_err(Broken::Write)?;
+                        total += n as u64;
+                        return receive_by_copying(&mut &*data, file, total);
+                    }
+                    Err(errno) => return Err(Broken::Write(errno.into())),
+                }
+            }
+            total += n as u64;
+        }
+    }
+    receive_by_copying(&mut &*data, file, total)
+}
+
+/// [`receive`] with `read` and `write`, `total` bytes already received.
+fn receive_by_copying(
+    data: &mut impl Read,
+    file: &mut File,
+    mut total: u64,
+) -> Result<u64, Broken> {
+    let mut buffer = vec![0u8; RECEIVE_BUFFER];
     loop {
         let n = match data.read(&mut buffer) {
             Ok(0) => return Ok(total),
@@ -212,12 +281,14 @@ mod tests {
         assert_eq!(std::fs::read(d.join("a")).unwrap(), b"new!");
 
         let mut s = Store::begin(d, "a", Mode::Resume(2)).unwrap();
+        s.keep_old_bytes().unwrap();
         s.file().write_all(b"W").unwrap();
         s.finish().unwrap();
         assert_eq!(std::fs::read(d.join("a")).unwrap(), b"neW");
         assert_eq!(Store::begin(d, "a", Mode::Resume(4)).unwrap_err().0, 554);
 
         let mut s = Store::begin(d, "a", Mode::Append).unwrap();
+        s.keep_old_bytes().unwrap();
         s.file().write_all(b"++").unwrap();
         s.finish().unwrap();
         assert_eq!(std::fs::read(d.join("a")).unwrap(), b"neW++");
@@ -225,6 +296,25 @@ mod tests {
         let s = Store::begin(d, "a", Mode::Unique).unwrap();
         assert_eq!(s.finish().unwrap(), "a.1");
         assert_eq!(names(d), ["a", "a.1"]);
+    }
+
+    #[test]
+    fn receive_takes_everything_until_the_end() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        // More than one pipe's worth, not a multiple of a page.
+        let bytes: Vec<u8> = (0..3_000_001u32).map(|i| (i % 251) as u8).collect();
+        let sent = bytes.clone();
+        let sender = std::thread::spawn(move || client.write_all(&sent));
+        let mut file = tempfile::tempfile().unwrap();
+        assert_eq!(receive(&server, &mut file).unwrap(), bytes.len() as u64);
+        sender.join().unwrap().unwrap();
+        let mut back = Vec::new();
+        use std::io::Seek;
+        file.rewind().unwrap();
+        file.read_to_end(&mut back).unwrap();
+        assert!(back == bytes, "the file differs from what was sent");
     }
 
     #[test]

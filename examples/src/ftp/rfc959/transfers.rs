@@ -8,20 +8,18 @@
 //! connection carries one listing or one file, then it is gone.
 
 use std::fs::OpenOptions;
-use std::io::{self, Write};
-use std::net::TcpStream;
+use std::io;
 use std::os::unix::fs::OpenOptionsExt;
 use std::time::SystemTime;
 
-use super::abort_watch::watching;
 use super::active::{self, bounce_problem};
+use super::job::{Transfer, Work};
 use super::listing::{self, facts, ls_line};
-use super::passive::{self, accept_from, epsv_text, pasv_text};
+use super::passive::{self, epsv_text, pasv_text};
 use super::session::{DataPlan, Flow, Session};
-use super::store::{self, Broken, Mode, Store};
+use super::store::{Mode, Store};
 use crate::ftp::describe;
 use crate::ftp::protocol::parse_size;
-use crate::ftp::transfer::send_file_from;
 
 /// Which listing format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +43,7 @@ pub enum StoreKind {
     Stou,
 }
 
-impl Session<'_> {
+impl Session {
     /// PASV: listen on an IPv4 port and say which.
     pub fn pasv(&mut self) -> io::Result<Flow> {
         if self.epsv_all {
@@ -140,44 +138,18 @@ impl Session<'_> {
         }
     }
 
-    /// The data connection planned by PASV/EPSV/PORT/EPRT, or `None` after
-    /// a `425` was sent. A passive listener accepts only the client's own
-    /// address; either way the wait is bounded by `--data-timeout`.
-    fn open_data(&mut self) -> io::Result<Option<TcpStream>> {
-        let timeout = self.config.data_timeout;
-        let opened = match std::mem::replace(&mut self.data, DataPlan::None) {
-            DataPlan::None => {
-                self.reply(425, "Use PORT or PASV first.")?;
-                return Ok(None);
-            }
-            DataPlan::Passive(listener) => {
-                let mut strangers = 0;
-                let result = accept_from(&listener, self.peer, timeout, &mut strangers);
-                if strangers > 0 {
-                    super::handler::log(
-                        self.request,
-                        &format!("refused {strangers} data connection(s) from other addresses"),
-                    );
-                }
-                result
-            }
-            DataPlan::Active(target) => active::connect(self.local, target, timeout),
-        };
-        let data = match opened {
-            Ok(data) => data,
-            Err(err) => {
-                let why = if super::session::is_timeout(&err) {
-                    format!("none came within {} s", timeout.as_secs())
-                } else {
-                    describe(&err)
-                };
-                self.reply(425, &format!("Failed to establish connection: {why}."))?;
-                return Ok(None);
-            }
-        };
-        data.set_read_timeout(Some(timeout))?;
-        data.set_write_timeout(Some(timeout))?;
-        Ok(Some(data))
+    /// The transfer of `work` over the data connection planned by
+    /// PASV/EPSV/PORT/EPRT (which it uses up), for the front end to run.
+    fn transfer(&mut self, work: Work) -> io::Result<Flow> {
+        Ok(Flow::Transfer(Box::new(Transfer {
+            plan: std::mem::replace(&mut self.data, DataPlan::None),
+            work,
+            peer: self.peer,
+            local: self.local,
+            timeout: self.config.data_timeout,
+            client: self.client.clone(),
+            shown: String::new(),
+        })))
     }
 
     /// LIST, NLST, MLSD: the listing of a directory (or, for LIST and NLST,
@@ -222,24 +194,11 @@ impl Session<'_> {
             },
             Err(reason) => return self.reply(550, &format!("Cannot list it: {reason}")),
         };
-        let body = listing::body(lines);
-        let Some(mut data) = self.open_data()? else {
-            return Ok(Flow::Continue);
-        };
-        self.reply(150, "Here comes the directory listing.")?;
-        if let Err(err) = data.write_all(&body) {
-            drop(data);
-            return self.reply(
-                426,
-                &format!("Connection closed; transfer aborted: {}.", describe(&err)),
-            );
-        }
-        drop(data);
-        self.reply(226, "Directory send OK.")
+        self.transfer(Work::Listing(listing::body(lines)))
     }
 
     /// RETR: a file's bytes (from the REST point) over a data connection,
-    /// by `splice`, never through this program's memory.
+    /// by `splice`, never through this program's memory (see [`job`](super::job)).
     pub fn retr(&mut self, arg: &str) -> io::Result<Flow> {
         let start = std::mem::take(&mut self.restart);
         let Some(path) = self.resolve(arg)? else {
@@ -269,36 +228,23 @@ impl Session<'_> {
                 &format!("Invalid REST parameter: the file has {size} bytes."),
             );
         }
-        let Some(data) = self.open_data()? else {
-            return Ok(Flow::Continue);
-        };
         let mode = if self.binary { "BINARY" } else { "ASCII" };
-        let name = path.name().to_string();
-        self.reply(
-            150,
-            &format!(
-                "Opening {mode} mode data connection for {name} ({} bytes).",
-                size - start
-            ),
-        )?;
-        let control = self.request.connection();
-        let (sent, aborted) = watching(control, &data, || {
-            send_file_from(&data, &file, start, size, |_| {})
-        });
-        drop(data);
-        match sent {
-            _ if aborted => self.answer_abort(),
-            Ok(()) => self.reply(226, "Transfer complete."),
-            Err(err) => self.reply(
-                426,
-                &format!("Connection closed; transfer aborted: {}.", describe(&err)),
-            ),
-        }
+        let opening = format!(
+            "Opening {mode} mode data connection for {} ({} bytes).",
+            path.name(),
+            size - start
+        );
+        self.transfer(Work::Retr {
+            file,
+            start,
+            size,
+            opening,
+        })
     }
 
     /// STOR, APPE, STOU: bytes from a data connection into a file that
     /// appears whole, once the data connection has ended normally and the
-    /// client is still there (see [`store`]).
+    /// client is still there (see [`store`](super::store), [`job`](super::job)).
     pub fn stor(&mut self, arg: &str, kind: StoreKind) -> io::Result<Flow> {
         let start = std::mem::take(&mut self.restart);
         let Some(path) = self.resolve(arg)? else {
@@ -314,64 +260,14 @@ impl Session<'_> {
             StoreKind::Appe => Mode::Append,
             StoreKind::Stou => Mode::Unique,
         };
-        let mut upload = match Store::begin(&dir, name, mode) {
+        let upload = match Store::begin(&dir, name, mode) {
             Ok(upload) => upload,
             Err((code, text)) => return self.reply(code, &text),
         };
-        let Some(data) = self.open_data()? else {
-            return Ok(Flow::Continue);
-        };
-        let text = match kind {
+        let opening = match kind {
             StoreKind::Stou => format!("FILE: {}", Store::unique_name(&dir, name)),
             _ => "Ok to send data.".to_string(),
         };
-        self.reply(150, &text)?;
-        let control = self.request.connection();
-        let (received, aborted) =
-            watching(control, &data, || store::receive(&mut &data, upload.file()));
-        drop(data);
-        match received {
-            Ok(_) if aborted || self.control_says_stop() => {
-                // The data connection ended because the client went away
-                // (or aborted): a part of a file, which is not stored.
-                drop(upload);
-                self.answer_abort()
-            }
-            Ok(bytes) => match upload.finish() {
-                Ok(stored) => self.reply(
-                    226,
-                    &format!("Transfer complete: {bytes} bytes stored as {stored}."),
-                ),
-                Err(reason) => self.reply(451, &reason),
-            },
-            Err(_) if aborted => {
-                drop(upload);
-                self.answer_abort()
-            }
-            Err(Broken::Write(err)) => {
-                drop(upload);
-                let code = match err.raw_os_error() {
-                    Some(libc::ENOSPC | libc::EFBIG | libc::EDQUOT) => 452,
-                    _ => 451,
-                };
-                self.reply(
-                    code,
-                    &format!(
-                        "Failure writing the file: {}; nothing stored.",
-                        describe(&err)
-                    ),
-                )
-            }
-            Err(Broken::Connection(err)) => {
-                drop(upload);
-                self.reply(
-                    426,
-                    &format!(
-                        "Connection closed; transfer aborted: {}; nothing stored.",
-                        describe(&err)
-                    ),
-                )
-            }
-        }
+        self.transfer(Work::Store { upload, opening })
     }
 }
