@@ -39,12 +39,27 @@ impl Running {
     pub fn start(name: &str, args: &[String], stderr: &Path) -> Result<Running, String> {
         let exe = std::env::current_exe().map_err(|e| e.to_string())?;
         let stderr = File::create(stderr).map_err(|e| e.to_string())?;
-        let mut child = Command::new(exe)
+        let mut command = Command::new(exe);
+        command
             .arg(format!("__{name}"))
             .args(args)
             .arg("0")
             // Its own group: one signal kills it and every child it forked.
-            .process_group(0)
+            .process_group(0);
+        // If the soak itself is killed (a test's deadline, Ctrl+C), the
+        // server must not stay behind: the kernel kills it when its parent
+        // dies.
+        // SAFETY: prctl is async-signal-safe; nothing else runs between
+        // fork and exec here.
+        unsafe {
+            command.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(stderr)
