@@ -62,6 +62,9 @@ struct Args {
     /// each one's own). A server without that model is skipped.
     #[arg(long)]
     model: Option<String>,
+    /// Print every sample (once a second: RSS, fds, threads, children, zombies).
+    #[arg(long)]
+    samples: bool,
 }
 
 /// How long the server may take, after the load, to close what the last
@@ -134,6 +137,15 @@ fn models(target: &dyn Target, asked: Option<&str>) -> Vec<Option<&'static str>>
     }
 }
 
+/// Takes one client thread off the count of those running when dropped.
+struct Finished<'a>(&'a AtomicUsize);
+
+impl Drop for Finished<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Release);
+    }
+}
+
 /// One run: the server started in `model`, `--clients` threads of load
 /// for `--seconds`, a sample every second, then the figures.
 fn soak(target: &dyn Target, model: Option<&str>, args: &Args) -> Result<Figures, String> {
@@ -160,12 +172,14 @@ fn soak(target: &dyn Target, model: Option<&str>, args: &Args) -> Result<Figures
         for client in 0..clients {
             let (counts, running) = (&counts, &running);
             scope.spawn(move || {
+                // Counted out even if the thread panics, so that the
+                // sampling below ends (the scope then reports the panic).
+                let _finished = Finished(running);
                 let mut n = client;
                 while Instant::now() < end {
                     counts.note(target.exchange(port, dir, n));
                     n += clients;
                 }
-                running.fetch_sub(1, Ordering::Release);
             });
         }
         // A sample every second until the last client has finished.
@@ -177,7 +191,18 @@ fn soak(target: &dyn Target, model: Option<&str>, args: &Args) -> Result<Figures
                     .min(Duration::from_millis(100)),
             );
             if sampler.elapsed() >= due {
-                sampler.take();
+                let sample = sampler.take();
+                if args.samples {
+                    println!(
+                        "  {:>5.1} s: RSS {} KiB, {} fds, {} threads, {} children, {} zombies",
+                        sample.secs,
+                        sample.rss_kib,
+                        sample.fds,
+                        sample.threads,
+                        sample.children,
+                        sample.zombies
+                    );
+                }
                 next += 1;
             }
         }
