@@ -272,6 +272,34 @@ fn limits_hold_across_forked_sessions() {
 }
 
 #[test]
+fn a_passive_port_serves_again_while_its_last_connection_is_in_time_wait() {
+    // The server closes a data connection first (its end is the end of
+    // the file), so the passive port then sits in TIME_WAIT for a minute.
+    // It must be bound again meanwhile (SO_REUSEADDR, which std's
+    // TcpListener::bind sets), or a range of N ports would serve only N
+    // transfers a minute; `cargo soak --only ftpd` relies on it. A
+    // one-port range shows it at once.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let range = format!("{port}-{port}");
+    let dir = tree(&[("a.txt", b"the same file, twice")]);
+    let server = start(dir.path(), &["--passive-ports", &range]);
+    let mut c = Control::connect(&server.addr());
+    c.login();
+    for round in 0..3 {
+        let got = c.download("RETR a.txt");
+        assert_eq!(
+            got.as_deref(),
+            Ok(&b"the same file, twice"[..]),
+            "transfer {round}"
+        );
+    }
+    no_panic_logged(server);
+}
+
+#[test]
 fn passive_ports_stay_in_the_range() {
     let dir = tree(&[("a.txt", b"a")]);
     let server = start(dir.path(), &["--passive-ports", "47100-47119"]);

@@ -21,6 +21,9 @@ use crate::content::{self, Served, bytes, checksum};
 use crate::load::{self, Outcome, Target};
 use crate::net::{self, connect, context, read_line, reset};
 
+/// The passive ports the soaked server uses (see `server_args`).
+const PASSIVE_PORTS: &str = "21000-22999";
+
 /// ftpd and the files it serves.
 pub struct Ftpd {
     files: Vec<Served>,
@@ -55,6 +58,14 @@ impl Target for Ftpd {
     fn server_args(&self, dir: &Path) -> Vec<String> {
         vec![
             "--writable".into(),
+            // Hundreds of transfers a second, each of whose passive ports
+            // then sits in TIME_WAIT for a minute on the server's side:
+            // bound by port 0, they would use up the host's ephemeral
+            // ports (32768-60999, shared with every other program) within
+            // a minute, and `PASV` would answer 425. A range below them
+            // is bound again with SO_REUSEADDR even in TIME_WAIT.
+            "--passive-ports".into(),
+            PASSIVE_PORTS.into(),
             "--directory".into(),
             dir.display().to_string(),
         ]
