@@ -125,7 +125,7 @@ fuzz-chat *ARGS:
 fuzz-props:
     cargo test -p tests --test fuzz_http --test fuzz_ftp --test fuzz_chat
 
-# Soak http-server and echo-server under load with faults (`--seconds 60 --clients 8 --only http|echo --model M`).
+# Soak every server under load with faults (`--seconds 60 --clients 8 --only http,echo,ftp,ftpd,chat --model M|all`).
 [group('bench')]
 soak *ARGS:
     cargo soak {{ARGS}}

@@ -59,6 +59,19 @@ pub fn parent_of(pid: u32) -> Option<u32> {
         .ok()
 }
 
+/// The state letter of process `pid` (`R` running, `S` sleeping, `Z`
+/// zombie: exited, its status not yet collected by its parent...) and its
+/// start time in clock ticks after boot, which tells a process from a later
+/// one that got the same pid. From `/proc/<pid>/stat`.
+pub fn state_of(pid: u32) -> Option<(char, u64)> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // After "pid (comm) ": state is field 3, starttime field 22.
+    let mut fields = stat[stat.rfind(')')? + 2..].split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    let start = fields.nth(18)?.parse().ok()?;
+    Some((state, start))
+}
+
 /// The children of process `pid` (zombies included).
 pub fn children_of(pid: u32) -> Vec<u32> {
     fs::read_dir("/proc")
@@ -90,8 +103,18 @@ mod tests {
             .unwrap();
         assert!(children_of(me).contains(&child.id()));
         let mut child = child;
+        let (state, start) = state_of(child.id()).unwrap();
+        assert!("RS".contains(state), "sleep is in state {state}");
+        assert!(start > 0);
         let _ = child.kill();
+        // Killed and not yet waited for: a zombie, until wait() collects it.
+        let zombie = (0..500).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            state_of(child.id()).is_some_and(|(s, _)| s == 'Z')
+        });
+        assert!(zombie, "a killed, unwaited child shows as a zombie");
         let _ = child.wait();
+        assert_eq!(state_of(child.id()), None);
         assert_eq!(status_field(me, "NoSuchField"), 0);
     }
 }

@@ -118,6 +118,40 @@ fn a_broken_upload_leaves_nothing_visible() {
 }
 
 #[test]
+fn an_upload_whose_control_connection_is_reset_is_not_stored() {
+    // Found by `cargo soak --only ftpd`: a client whose control connection
+    // ended with a reset (a crash, a lost network) and whose data
+    // connection then ended with a FIN had its partial upload stored
+    // under the name it asked for, as if whole.
+    let dir = tree(&[]);
+    let server = start(dir.path(), &["--writable"]);
+    let mut c = Control::connect(&server.addr());
+    c.login();
+    c.cmd("TYPE I");
+    let addr = c.epsv();
+    let data = Control::data(addr);
+    assert!(c.cmd("STOR reset.bin").starts_with("150"));
+    (&data).write_all(&pattern(4, 100_000)).unwrap();
+    // On loopback the reset reaches the server before the data's FIN.
+    c.reset();
+    drop(data);
+    // The temporary file (there since the 150) goes when the server is
+    // done: deleted, or renamed to reset.bin in one step.
+    let uploading = || {
+        entries(dir.path())
+            .iter()
+            .any(|n| n.starts_with(".upload-"))
+    };
+    assert!(tests::procfs::wait_until(DEADLINE, || !uploading()));
+    assert_eq!(entries(dir.path()), Vec::<String>::new());
+    // A new session works and lists nothing.
+    let mut c = Control::connect(&server.addr());
+    c.login();
+    assert_eq!(c.download("NLST").unwrap(), b"");
+    no_panic_logged(server);
+}
+
+#[test]
 fn abor_stops_a_download() {
     let dir = tree(&[]);
     std::fs::write(dir.path().join("big.bin"), pattern(4, 64 << 20)).unwrap();
@@ -234,6 +268,34 @@ fn limits_hold_across_forked_sessions() {
     });
     assert!(ok, "a place never came free");
     drop(second);
+    no_panic_logged(server);
+}
+
+#[test]
+fn a_passive_port_serves_again_while_its_last_connection_is_in_time_wait() {
+    // The server closes a data connection first (its end is the end of
+    // the file), so the passive port then sits in TIME_WAIT for a minute.
+    // It must be bound again meanwhile (SO_REUSEADDR, which std's
+    // TcpListener::bind sets), or a range of N ports would serve only N
+    // transfers a minute; `cargo soak --only ftpd` relies on it. A
+    // one-port range shows it at once.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let range = format!("{port}-{port}");
+    let dir = tree(&[("a.txt", b"the same file, twice")]);
+    let server = start(dir.path(), &["--passive-ports", &range]);
+    let mut c = Control::connect(&server.addr());
+    c.login();
+    for round in 0..3 {
+        let got = c.download("RETR a.txt");
+        assert_eq!(
+            got.as_deref(),
+            Ok(&b"the same file, twice"[..]),
+            "transfer {round}"
+        );
+    }
     no_panic_logged(server);
 }
 

@@ -129,6 +129,14 @@ impl Control {
         control
     }
 
+    /// Closes the connection with a reset (RST), as a client that crashed
+    /// or lost its network would (SO_LINGER 0, then both descriptors closed).
+    pub fn reset(self) {
+        socket2::SockRef::from(&self.stream)
+            .set_linger(Some(std::time::Duration::ZERO))
+            .unwrap();
+    }
+
     /// Reads one whole reply (all lines of a multi-line one, joined by
     /// `\n`, CRLFs removed); "" if the server closed the connection.
     pub fn reply(&mut self) -> String {

@@ -74,7 +74,8 @@ pub fn watching<T>(
 }
 
 /// Peeks at the control connection: `ABOR` (Telnet bytes before it
-/// ignored) or its end.
+/// ignored) or its end, orderly (a FIN) or not (a reset: the client
+/// crashed or lost its network; a partial upload must then not be kept).
 pub fn client_wants_stop(control: &Connection) -> bool {
     let mut peek = [0u8; 16];
     // SAFETY: recv writes at most `peek.len()` bytes into the buffer;
@@ -89,7 +90,12 @@ pub fn client_wants_stop(control: &Connection) -> bool {
     };
     match n {
         0 => true,
-        n if n < 0 => false,
+        // Nothing to read yet; anything else (ECONNRESET, ETIMEDOUT...)
+        // is a control connection that is gone.
+        n if n < 0 => !matches!(
+            std::io::Error::last_os_error().raw_os_error(),
+            Some(libc::EAGAIN | libc::EINTR)
+        ),
         n => looks_like_abort(&peek[..n as usize]),
     }
 }
