@@ -48,7 +48,8 @@ impl Target for Ftpd {
     }
 
     fn models(&self) -> &'static [&'static str] {
-        &["threading", "sequential", "forking", "pool"]
+        // The first is the default (`ftpd` serves on the event loop).
+        &["poll", "threading", "sequential", "forking", "pool"]
     }
 
     fn prepare(&self, dir: &Path) -> std::io::Result<()> {
