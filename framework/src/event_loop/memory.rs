@@ -128,7 +128,9 @@ impl MemoryLoop {
     /// Whether `id`'s protocol closed or aborted it (a loop would read
     /// nothing more from it).
     pub fn is_closing(&self, id: ConnId) -> bool {
-        self.table.get(id).is_none_or(|state| state.ending != Ending::No)
+        self.table
+            .get(id)
+            .is_none_or(|state| state.ending != Ending::No)
     }
 
     /// Whether `id`'s protocol asked to end the sending side

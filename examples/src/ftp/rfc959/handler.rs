@@ -60,7 +60,9 @@ impl RequestHandler<StreamRequest> for FtpdHandler {
         let admission = match self.config.limits.admit(peer.ip()) {
             Ok(admission) => admission,
             Err(refusal) => {
-                log(request, &format!("refused: {refusal}"));
+                if self.config.log {
+                    log(request, &format!("refused: {refusal}"));
+                }
                 let _ = (&request.wfile).write_all(reply::line(421, refusal).as_bytes());
                 return Ok(());
             }
@@ -73,7 +75,9 @@ impl RequestHandler<StreamRequest> for FtpdHandler {
         drop(admission);
         if let Err(err) = result {
             // A reset or a vanished client is a normal end for a server.
-            log(request, &format!("session ended: {}", describe(&err)));
+            if self.config.log {
+                log(request, &format!("session ended: {}", describe(&err)));
+            }
         }
         Ok(())
     }
@@ -135,6 +139,7 @@ fn run(args: &Args) -> io::Result<()> {
         limits: ConnectionLimits::new(args.max_connections, args.max_per_address)?,
         login_delay: Duration::from_millis(args.login_delay_ms),
         max_login_failures: args.max_login_failures.max(1),
+        log: true,
     });
     let factory = move || FtpdHandler::new(Arc::clone(&config));
     let address = (args.bind.as_str(), args.port);

@@ -6,7 +6,6 @@
 
 use std::io;
 
-use super::handler::log;
 use super::reply;
 use super::session::{Flow, Session};
 
@@ -38,13 +37,10 @@ impl Session<'_> {
         // Slow every guess down, and stop a guesser after a few.
         std::thread::sleep(self.config.login_delay);
         self.failures += 1;
-        log(
-            self.request,
-            &format!(
-                "login failed for {user:?} ({} of {})",
-                self.failures, self.config.max_login_failures
-            ),
-        );
+        self.log(&format!(
+            "login failed for {user:?} ({} of {})",
+            self.failures, self.config.max_login_failures
+        ));
         if self.failures >= self.config.max_login_failures {
             self.send(reply::line(
                 530,

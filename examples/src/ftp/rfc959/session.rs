@@ -136,7 +136,7 @@ impl<'a> Session<'a> {
                     let text =
                         format!("Command line too long (the limit is {MAX_COMMAND_LINE} bytes).");
                     self.send(reply::line(500, &text))?;
-                    log(self.request, "closed: command line too long");
+                    self.log("closed: command line too long");
                     return Ok(());
                 }
                 Err(LineError::Io(err)) if is_timeout(&err) => {
@@ -145,7 +145,7 @@ impl<'a> Session<'a> {
                         "Timeout: no command for {secs} s, closing the control connection."
                     );
                     let _ = self.send(reply::line(421, &text));
-                    log(self.request, "closed: idle timeout");
+                    self.log("closed: idle timeout");
                     return Ok(());
                 }
                 Err(LineError::Io(err)) => return Err(err),
@@ -154,7 +154,7 @@ impl<'a> Session<'a> {
                 Ok(command) => {
                     let shown = shown(&command);
                     let flow = self.dispatch(command)?;
-                    log(self.request, &format!("{shown}: {}", self.last_reply));
+                    self.log(&format!("{shown}: {}", self.last_reply));
                     flow
                 }
                 Err(text) => {
@@ -165,6 +165,13 @@ impl<'a> Session<'a> {
             if flow == Flow::Close {
                 return Ok(());
             }
+        }
+    }
+
+    /// One line of the server's log (unless the settings turn it off).
+    pub fn log(&self, text: &str) {
+        if self.config.log {
+            log(self.request, text);
         }
     }
 
@@ -360,7 +367,7 @@ impl<'a> Session<'a> {
         match read_line(&mut self.request.rfile, MAX_COMMAND_LINE) {
             Ok(Some(_abor)) => {
                 self.send(reply::line(426, "Connection closed; transfer aborted."))?;
-                log(self.request, "ABOR during a transfer");
+                self.log("ABOR during a transfer");
                 self.reply(226, "ABOR successful.")
             }
             _ => Ok(Flow::Close),

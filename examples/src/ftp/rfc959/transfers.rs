@@ -154,10 +154,9 @@ impl Session<'_> {
                 let mut strangers = 0;
                 let result = accept_from(&listener, self.peer, timeout, &mut strangers);
                 if strangers > 0 {
-                    super::handler::log(
-                        self.request,
-                        &format!("refused {strangers} data connection(s) from other addresses"),
-                    );
+                    self.log(&format!(
+                        "refused {strangers} data connection(s) from other addresses"
+                    ));
                 }
                 result
             }
