@@ -114,13 +114,14 @@ fn any_session_gets_http_answers() {
 #[test]
 fn pipelined_requests_get_one_answer_each() {
     let fixture = HttpFixture::new().unwrap();
-    let script = (prop::collection::vec(plain_request(), 1..12), cuts()).prop_map(
-        |(requests, cuts)| Script {
-            input: requests.concat(),
-            cuts,
-            ..Script::default()
-        },
-    );
+    let script =
+        (prop::collection::vec(plain_request(), 1..12), cuts()).prop_map(|(requests, cuts)| {
+            Script {
+                input: requests.concat(),
+                cuts,
+                ..Script::default()
+            }
+        });
     proptest!(config(150), |(script in script)| {
         check(&fixture, &script);
         let count = count_responses(&drive(&fixture, &script), true, false).unwrap();
@@ -174,21 +175,36 @@ fn conditional_headers_answer_right() {
 fn a_path_never_reaches_outside_the_root() {
     let fixture = HttpFixture::new().unwrap();
     let part = pick(&[
-        "..", "%2e%2e", "%2E%2e", ".%2e", "%2f", "%5c", "\\", "%00", "\0", "secret.txt", "out",
-        "abs", "dir", "/", "//", "?", "#", "%", "inside.txt", ".",
+        "..",
+        "%2e%2e",
+        "%2E%2e",
+        ".%2e",
+        "%2f",
+        "%5c",
+        "\\",
+        "%00",
+        "\0",
+        "secret.txt",
+        "out",
+        "abs",
+        "dir",
+        "/",
+        "//",
+        "?",
+        "#",
+        "%",
+        "inside.txt",
+        ".",
     ]);
-    let data = (
-        any::<u8>(),
-        prop::collection::vec(part, 0..10),
-        0usize..3,
-    )
-        .prop_map(|(which, parts, long)| {
+    let data = (any::<u8>(), prop::collection::vec(part, 0..10), 0usize..3).prop_map(
+        |(which, parts, long)| {
             let mut target = parts.join("/").into_bytes();
             // Now and then a very long path: past the limits of a name, a
             // path and a request line.
             target.extend(std::iter::repeat_n(b'a', [0, 300, 70_000][long]));
             [&[which][..], &target[..]].concat()
-        });
+        },
+    );
     proptest!(config(250), |(data in data)| check_path(&fixture, &data));
 }
 
@@ -206,7 +222,11 @@ fn the_fixtures_links_lead_out_of_the_root() {
             ..Script::default()
         },
     );
-    assert!(out.starts_with(b"HTTP/1.1 200"), "{:?}", String::from_utf8_lossy(&out));
+    assert!(
+        out.starts_with(b"HTTP/1.1 200"),
+        "{:?}",
+        String::from_utf8_lossy(&out)
+    );
     assert!(out.ends_with(fixture.file_at(b"/small.txt").unwrap()));
     let root = fixture.site_root();
     let secret = std::fs::read(root.join("secret.txt")).unwrap();
@@ -220,6 +240,35 @@ fn the_fixtures_links_lead_out_of_the_root() {
                 ..Script::default()
             },
         );
-        assert!(!out.starts_with(b"HTTP/1.1 200"), "{:?}", String::from_utf8_lossy(&out));
+        assert!(
+            !out.starts_with(b"HTTP/1.1 200"),
+            "{:?}",
+            String::from_utf8_lossy(&out)
+        );
+    }
+}
+
+/// Found by `fuzz-http-loop`, in the check: a request line of two words
+/// once `\x0b` counts as the space it is to Python (`GET /\x1aHTTP/1.x`
+/// then `\r\x0b`) is HTTP/0.9, answered with a bare body and no head.
+#[test]
+fn a_vertical_tab_can_make_an_http09_request() {
+    let fixture = HttpFixture::new().unwrap();
+    for input in [
+        &b"GET /\x1aHTTP/1.x\r\x0b\r\n"[..],
+        b"GET /\xff\xff\x00\x00P/1.x\r\x0b\r\n",
+    ] {
+        let script = Script {
+            input: input.to_vec(),
+            eof: true,
+            ..Script::default()
+        };
+        let out = drive(&fixture, &script);
+        assert!(
+            out.starts_with(b"<!DOCTYPE HTML>"),
+            "{:?}",
+            String::from_utf8_lossy(&out)
+        );
+        check(&fixture, &script);
     }
 }

@@ -206,7 +206,11 @@ fn check_lines(read: &[u8]) {
         "a line cut short: {text:?}"
     );
     for line in text.lines() {
-        assert!(line.len() <= MAX_SENT_LINE, "a line of {} bytes", line.len());
+        assert!(
+            line.len() <= MAX_SENT_LINE,
+            "a line of {} bytes",
+            line.len()
+        );
         assert!(
             !line.chars().any(char::is_control),
             "a control character in {line:?}"

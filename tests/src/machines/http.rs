@@ -51,7 +51,11 @@ impl HttpFixture {
         std::fs::create_dir_all(root.join("dir"))?;
         std::fs::create_dir_all(&outside)?;
         std::fs::write(outside.join("secret.txt"), SECRET.repeat(3))?;
+        std::fs::create_dir_all(root.join("docs"))?;
         let files = vec![
+            // The names the snapshot transcripts (the fuzzers' seeds) ask for.
+            ("hello.txt".to_string(), b"Hello, world!\n".to_vec()),
+            ("docs/a & b.html".to_string(), b"<p>a</p>\n".to_vec()),
             ("small.txt".to_string(), pattern(200, 1)),
             // Larger than the small-file cache takes: a file range.
             ("big.bin".to_string(), pattern(100_000, 2)),
@@ -75,11 +79,7 @@ impl HttpFixture {
             access_log: false,
         };
         let site = Site::open(&root, settings)?;
-        Ok(HttpFixture {
-            site,
-            files,
-            dir,
-        })
+        Ok(HttpFixture { site, files, dir })
     }
 
     /// The bytes of the file a request path names (after `..`, `.`,
@@ -99,6 +99,21 @@ impl HttpFixture {
     /// The served directory.
     pub fn site_root(&self) -> std::path::PathBuf {
         self.dir.path().join("root")
+    }
+
+    /// The `n`-th (modulo their count) of the files whose name a request
+    /// target can carry as it is.
+    pub fn plain_name(&self, n: u8) -> &str {
+        let plain: Vec<&str> = self
+            .files
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .filter(|name| {
+                name.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"/._-".contains(&b))
+            })
+            .collect();
+        plain[usize::from(n) % plain.len()]
     }
 
     /// The largest file.
@@ -275,7 +290,9 @@ pub fn split_responses(out: &[u8], heads: &[bool]) -> Result<Vec<Response>, Stri
 pub fn has_http09_request(input: &[u8]) -> bool {
     input.split(|&b| b == b'\n').any(|line| {
         let words: Vec<&[u8]> = line
-            .split(|b| b.is_ascii_whitespace() || matches!(b, 0x1c..=0x1f | 0x85 | 0xa0))
+            // Python's `str.split()` on Latin-1 text: ASCII whitespace
+            // with `\x0b`, and `\x1c`-`\x1f`, `\x85`, `\xa0`.
+            .split(|b| matches!(b, b'\t'..=b'\r' | b' ' | 0x1c..=0x1f | 0x85 | 0xa0))
             .filter(|w| !w.is_empty())
             .collect();
         words.len() == 2 && words[0] == b"GET"
@@ -542,7 +559,7 @@ pub fn get_with(target: &[u8], fields: &[(&str, &[u8])]) -> Vec<u8> {
 /// 200 the whole file, a 416 names the length.
 pub fn check_range(fixture: &HttpFixture, data: &[u8]) {
     let (which, rest) = data.split_first().unwrap_or((&0, &[]));
-    let (name, _) = &fixture.files[usize::from(*which) % fixture.files.len()];
+    let name = fixture.plain_name(*which);
     let (range, if_range) = match rest.iter().position(|&b| b == b'|') {
         Some(at) => (&rest[..at], Some(&rest[at + 1..])),
         None => (rest, None),
@@ -562,10 +579,14 @@ pub fn check_range(fixture: &HttpFixture, data: &[u8]) {
 /// gets 304.
 pub fn check_conditional(fixture: &HttpFixture, data: &[u8]) {
     let (which, rest) = data.split_first().unwrap_or((&0, &[]));
-    let (name, _) = &fixture.files[usize::from(*which) % fixture.files.len()];
+    let name = fixture.plain_name(*which);
     let target = format!("/{name}");
     let names = ["If-None-Match", "If-Modified-Since", "If-Range", "Range"];
-    let fields: Vec<(&str, &[u8])> = names.iter().copied().zip(rest.split(|&b| b == b'|')).collect();
+    let fields: Vec<(&str, &[u8])> = names
+        .iter()
+        .copied()
+        .zip(rest.split(|&b| b == b'|'))
+        .collect();
     let input = get_with(target.as_bytes(), &fields);
     check(fixture, &script_of(input.clone()));
     let out = drive(fixture, &script_of(input));

@@ -6,6 +6,9 @@
 //! property is a panic in either.
 
 pub mod chat;
+pub mod datagram;
+pub mod ftp;
+pub mod ftpd;
 pub mod http;
 mod script;
 

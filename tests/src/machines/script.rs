@@ -30,7 +30,7 @@ impl Script {
         let mut cuts = Vec::new();
         if seed != 0 {
             // A small xorshift: read lengths 1..=64, the same for the same seed.
-            let mut x = u32::from(seed) * 0x9e37_79b9 | 1;
+            let mut x = u32::from(seed).wrapping_mul(0x9e37_79b9) | 1;
             let mut total = 0;
             while total < input.len() {
                 x ^= x << 13;
@@ -66,5 +66,27 @@ impl Script {
             reads.push(rest);
         }
         reads
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fuzzers_bytes_become_flags_reads_and_input() {
+        for seed in [0u8, 1, 7, 255] {
+            let data = [&[0b111, seed][..], &[b'x'; 300][..]].concat();
+            let script = Script::from_fuzz(&data);
+            assert!(script.reader_keeps_up && script.eof && script.timeout);
+            assert_eq!(script.reads().concat(), vec![b'x'; 300]);
+            assert!(script.reads().iter().all(|r| !r.is_empty()));
+            if seed == 0 {
+                assert_eq!(script.reads().len(), 1);
+            } else {
+                assert!(script.reads().iter().all(|r| r.len() <= 64));
+            }
+        }
+        assert!(Script::from_fuzz(&[]).reads().is_empty());
     }
 }
