@@ -308,6 +308,21 @@ mod tests {
     }
 
     #[test]
+    fn take_all_gives_bytes_and_file_ranges_in_order_and_empties_the_queue() {
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(b"0123456789").unwrap();
+        let mut output = Output::default();
+        output.push(b"head:");
+        output.push_file(file.try_clone().unwrap(), 2, 5);
+        output.push(b":tail");
+        // A range past the end gives what there is, as sendfile would.
+        output.push_file(file, 8, 10);
+        assert_eq!(output.take_all(), b"head:23456:tail89");
+        assert!(output.is_empty());
+        assert_eq!(output.len(), 0);
+    }
+
+    #[test]
     fn a_peer_gone_is_an_error_not_a_signal() {
         let (ours, theirs) = UnixStream::pair().unwrap();
         drop(theirs);
