@@ -272,3 +272,29 @@ fn a_vertical_tab_can_make_an_http09_request() {
         check(&fixture, &script);
     }
 }
+
+/// Found by `fuzz-http-loop`, in the check: an empty line after a request
+/// ends the connection (as in Python), so the request after it is not
+/// answered and is not a plain pipelined one; and a request line with the
+/// version `HTTP/0.9` gets a bare body.
+#[test]
+fn an_empty_line_ends_the_pipeline_and_http09_gets_a_bare_body() {
+    let fixture = HttpFixture::new().unwrap();
+    let input = b"GET /hello.txt HTTP/1.1\r\nIf-None-Match: \"<ETAG>\"\r\n\n\r\nGET /nothing HTTP/1.1\r\n\r\n";
+    let script = Script {
+        input: input.to_vec(),
+        eof: true,
+        ..Script::default()
+    };
+    assert_eq!(
+        count_responses(&drive(&fixture, &script), false, false),
+        Ok(1)
+    );
+    check(&fixture, &script);
+    let script = Script {
+        input: b"GET /hello.txt HTTP/0.9\r\n\r\n".to_vec(),
+        ..Script::default()
+    };
+    assert_eq!(drive(&fixture, &script), b"Hello, world!\n");
+    check(&fixture, &script);
+}

@@ -285,8 +285,8 @@ pub fn split_responses(out: &[u8], heads: &[bool]) -> Result<Vec<Response>, Stri
 }
 
 /// Whether `input` has an HTTP/0.9 request line (`GET /path`, two
-/// words): its answer is the bare body, with no head, and then the
-/// connection closes (as Python's `http.server` answers it).
+/// words, or a version of `HTTP/0.9`): its answer is the bare body, with
+/// no head (as Python's `http.server` answers it).
 pub fn has_http09_request(input: &[u8]) -> bool {
     input.split(|&b| b == b'\n').any(|line| {
         let words: Vec<&[u8]> = line
@@ -295,7 +295,7 @@ pub fn has_http09_request(input: &[u8]) -> bool {
             .split(|b| matches!(b, b'\t'..=b'\r' | b' ' | 0x1c..=0x1f | 0x85 | 0xa0))
             .filter(|w| !w.is_empty())
             .collect();
-        words.len() == 2 && words[0] == b"GET"
+        words.len() == 2 && words[0] == b"GET" || words.len() == 3 && words[2] == b"HTTP/0.9"
     })
 }
 
@@ -380,6 +380,11 @@ pub fn plain_requests(input: &[u8]) -> Option<Vec<PlainRequest>> {
     let mut requests = Vec::new();
     let mut rest = input;
     while !rest.is_empty() {
+        // `httparse` skips empty lines before a request; Python's server
+        // (and ours) takes an empty request line as the end.
+        if rest.starts_with(b"\r") || rest.starts_with(b"\n") {
+            return None;
+        }
         let mut fields = [httparse::EMPTY_HEADER; 16];
         let mut request = httparse::Request::new(&mut fields);
         let Ok(httparse::Status::Complete(len)) = request.parse(rest) else {
