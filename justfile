@@ -120,10 +120,55 @@ fuzz-ftp *ARGS:
 fuzz-chat *ARGS:
     cargo fuzz-chat {{ARGS}}
 
-# The property tests of the same parsers (what CI runs); `PROPTEST_CASES=100000` for a long run.
+# Fuzz the HTTP server's event-loop protocol in memory: any bytes, any reads, end and timer, with AFL++ (`--seconds N --execs N`).
+[group('fuzz')]
+fuzz-http-loop *ARGS:
+    cargo fuzz-http-loop {{ARGS}}
+
+# Fuzz the Range (and If-Range) header through the HTTP protocol: a 206 is the file's slice, with AFL++ (`--seconds N --execs N`).
+[group('fuzz')]
+fuzz-http-range *ARGS:
+    cargo fuzz-http-range {{ARGS}}
+
+# Fuzz the conditional headers through the HTTP protocol: 304 only when asked, with AFL++ (`--seconds N --execs N`).
+[group('fuzz')]
+fuzz-http-conditional *ARGS:
+    cargo fuzz-http-conditional {{ARGS}}
+
+# Fuzz the request path through the HTTP protocol (links out, .., %2e%2e, NUL): nothing outside the root, with AFL++ (`--seconds N --execs N`).
+[group('fuzz')]
+fuzz-http-path *ARGS:
+    cargo fuzz-http-path {{ARGS}}
+
+# Fuzz the TCP chat room's state machine in memory, four clients, with AFL++ (`--seconds N --execs N`).
+[group('fuzz')]
+fuzz-chat-room *ARGS:
+    cargo fuzz-chat-room {{ARGS}}
+
+# Fuzz the UDP chat room fed datagrams in memory, with AFL++ (`--seconds N --execs N`).
+[group('fuzz')]
+fuzz-chat-udp *ARGS:
+    cargo fuzz-chat-udp {{ARGS}}
+
+# Fuzz the course's FTP-style server session in memory (requests, uploads, downloads), with AFL++ (`--seconds N --execs N`).
+[group('fuzz')]
+fuzz-ftp-session *ARGS:
+    cargo fuzz-ftp-session {{ARGS}}
+
+# Fuzz the RFC 959 server's command loop on its control connection (a socket pair; no data connections), with AFL++ (`--seconds N --execs N`).
+[group('fuzz')]
+fuzz-ftpd-session *ARGS:
+    cargo fuzz-ftpd-session {{ARGS}}
+
+# Fuzz the UDP echo handler and the broadcast receiver's line, with AFL++ (`--seconds N --execs N`).
+[group('fuzz')]
+fuzz-echo-udp *ARGS:
+    cargo fuzz-echo-udp {{ARGS}}
+
+# The property tests of the same parsers and state machines (what CI runs); `PROPTEST_CASES=100000` for a long run.
 [group('fuzz')]
 fuzz-props:
-    cargo test -p tests --test fuzz_http --test fuzz_ftp --test fuzz_chat
+    cargo test -p tests --test fuzz_http --test fuzz_ftp --test fuzz_chat --test fuzz_http_machine --test fuzz_chat_machine --test fuzz_datagram_machine --test fuzz_ftp_machine --test fuzz_ftpd_machine
 
 # Soak every server under load with faults (`--seconds 60 --clients 8 --only http,echo,ftp,ftpd,chat --model M|all`).
 [group('bench')]

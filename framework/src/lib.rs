@@ -141,7 +141,7 @@ pub use error::{RequestError, print_request_error};
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub use event_loop::{
     Captured, CloseReason, Conn, ConnId, DEFAULT_MAX_LINE, DEFAULT_MAX_OUTPUT, EventLoopServer,
-    LineProtocol, Lines, LoopConns, LoopHandle, Protocol, Timeout,
+    LineProtocol, Lines, LoopConns, LoopHandle, MemoryLoop, Protocol, Timeout,
 };
 pub use handler::RequestHandler;
 pub use mixin::{ForkingMixIn, Job, MixIn, Sequential, ThreadPoolMixIn, ThreadingMixIn};

@@ -55,6 +55,18 @@ impl StreamRequest {
         })
     }
 
+    /// A request on a connection the caller made (one end of a socket
+    /// pair, say), with no server behind it: to drive a handler in a test
+    /// or a fuzzer. `server` is a handle on a server that is not running.
+    pub fn over(connection: Connection, client_address: Address) -> io::Result<StreamRequest> {
+        let control = crate::control::Control::new(Address::Unix(None))?;
+        StreamRequest::new(
+            connection,
+            client_address,
+            ServerHandle::new(Arc::new(control)),
+        )
+    }
+
     /// The connected socket itself, for socket options or `sendfile`.
     pub fn connection(&self) -> &Connection {
         &self.wfile
@@ -160,6 +172,22 @@ impl DatagramRequest {
             socket,
             truncated: false,
         }
+    }
+
+    /// A request for `packet` from `client_address` with no server behind
+    /// it, to drive a handler in a test or a fuzzer: the reply stays in
+    /// `wfile`. Its socket is an unbound Unix datagram socket (`send_to`
+    /// fails), and `server` a handle on a server that is not running
+    /// (`request_shutdown` is only noted).
+    pub fn in_memory(packet: Vec<u8>, client_address: Address) -> io::Result<DatagramRequest> {
+        let control = crate::control::Control::new(Address::Unix(None))?;
+        let socket = DatagramSocket::Unix(std::os::unix::net::UnixDatagram::unbound()?);
+        Ok(DatagramRequest::new(
+            packet,
+            client_address,
+            Arc::new(socket),
+            ServerHandle::new(Arc::new(control)),
+        ))
     }
 
     /// The whole datagram as bytes.

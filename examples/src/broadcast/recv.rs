@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use clap::Parser;
-use framework::{DatagramRequest, RequestHandler, ServerOptions, UdpServer};
+use framework::{Address, DatagramRequest, RequestHandler, ServerOptions, UdpServer};
 
 use super::DEFAULT_PORT;
 
@@ -44,11 +44,9 @@ struct PrintDatagram {
 
 impl RequestHandler<DatagramRequest> for PrintDatagram {
     fn handle(&mut self, request: &mut DatagramRequest) -> io::Result<()> {
-        let text = String::from_utf8_lossy(request.packet());
-        // Escape control characters: the datagram comes from anyone.
-        let text: String = text.chars().flat_map(char::escape_debug).collect();
+        let line = describe(&request.client_address, request.packet());
         let mut out = io::stdout().lock();
-        writeln!(out, "from {}: {text}", request.client_address)?;
+        writeln!(out, "{line}")?;
         out.flush()?;
         let received = self.received.fetch_add(1, Ordering::SeqCst) + 1;
         if self.count.is_some_and(|count| received >= count) {
@@ -57,6 +55,15 @@ impl RequestHandler<DatagramRequest> for PrintDatagram {
         }
         Ok(())
     }
+}
+
+/// The line printed for a datagram: `from ADDRESS: TEXT`, the text with
+/// its control characters escaped (the datagram comes from anyone, and
+/// must not move the terminal's cursor or end the line).
+pub fn describe(from: &Address, packet: &[u8]) -> String {
+    let text = String::from_utf8_lossy(packet);
+    let text: String = text.chars().flat_map(char::escape_debug).collect();
+    format!("from {from}: {text}")
 }
 
 /// The whole `broadcast-recv` program.

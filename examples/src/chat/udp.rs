@@ -35,22 +35,42 @@ struct Member {
     last_seen: Instant,
 }
 
+/// Where the room's datagrams to members go: the server's socket, or
+/// (to drive the room in a test or a fuzzer) a list in memory.
+pub trait Outbox: Send + Sync {
+    /// Sends one datagram to `to`; a failure is ignored (UDP promises
+    /// nothing, and one member gone must not stop the others).
+    fn send(&self, datagram: &[u8], to: SocketAddr);
+}
+
+impl Outbox for UdpSocket {
+    fn send(&self, datagram: &[u8], to: SocketAddr) {
+        let _ = self.send_to(datagram, to);
+    }
+}
+
 /// The shared state of a UDP chat room.
 pub struct UdpRoom {
     /// Members in the order they joined.
     members: Mutex<Vec<Member>>,
-    /// A second handle (`dup`) on the server's socket, so that the admin
-    /// thread and the timeout sweep can send too.
-    socket: UdpSocket,
+    /// Where datagrams to members go: a second handle (`dup`) on the
+    /// server's socket, so that the admin thread and the timeout sweep
+    /// can send too.
+    outbox: Box<dyn Outbox>,
     settings: Settings,
 }
 
 impl UdpRoom {
     /// A room that sends through `socket` (the server's own socket).
     pub fn new(socket: UdpSocket, settings: Settings) -> UdpRoom {
+        UdpRoom::with_outbox(Box::new(socket), settings)
+    }
+
+    /// A room that sends through `outbox`.
+    pub fn with_outbox(outbox: Box<dyn Outbox>, settings: Settings) -> UdpRoom {
         UdpRoom {
             members: Mutex::new(Vec::new()),
-            socket,
+            outbox,
             settings,
         }
     }
@@ -173,9 +193,7 @@ impl UdpRoom {
     /// Sends `line` to every member except the one at `except`.
     fn send_to_all(&self, members: &[Member], except: Option<SocketAddr>, line: &str) {
         for member in members.iter().filter(|m| Some(m.address) != except) {
-            // A failed send (a member whose address is gone) must not stop
-            // the others; UDP promises nothing anyway.
-            let _ = self.socket.send_to(line.as_bytes(), member.address);
+            self.outbox.send(line.as_bytes(), member.address);
         }
     }
 }

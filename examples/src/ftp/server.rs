@@ -10,7 +10,8 @@
 //! concurrency (a thread or a child process per client) is the framework's
 //! business, chosen with `--model`; this file only knows one client.
 
-use std::io::{self, Write};
+use std::fs::File;
+use std::io::{self, BufReader, Read, Write};
 use std::net::Shutdown;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,7 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
-use framework::{Connection, RequestHandler, ServerOptions, StreamRequest, TcpTransport};
+use framework::{Address, Connection, RequestHandler, ServerOptions, StreamRequest, TcpTransport};
 
 use super::describe;
 use super::library::Library;
@@ -50,14 +51,59 @@ struct Args {
 pub struct FtpHandler {
     library: Arc<Library>,
     timeout: Option<Duration>,
+    /// Print a line per request on stdout (the server's log).
+    log: bool,
 }
 
 impl FtpHandler {
     /// A handler serving `library`; a client silent for longer than
     /// `timeout` is disconnected (`None`: never).
     pub fn new(library: Arc<Library>, timeout: Option<Duration>) -> FtpHandler {
-        FtpHandler { library, timeout }
+        FtpHandler {
+            library,
+            timeout,
+            log: true,
+        }
     }
+
+    /// The same handler without its log (a fuzzer runs millions of sessions).
+    pub fn quiet(self) -> FtpHandler {
+        FtpHandler { log: false, ..self }
+    }
+}
+
+/// Where a session's replies and downloaded files go: the client's
+/// socket, or (to drive a session in memory, in a test or a fuzzer) bytes.
+pub trait ReplySink: Write {
+    /// Sends `size` bytes of `file` from its start.
+    fn send_file(&mut self, file: &File, size: u64) -> io::Result<()>;
+    /// Ends the connection at once (a body that cannot be completed).
+    fn hang_up(&mut self);
+}
+
+impl ReplySink for &Connection {
+    /// Without copying through the program (`splice`, see [`send_file`]).
+    fn send_file(&mut self, file: &File, size: u64) -> io::Result<()> {
+        send_file(*self, file, size, |_| {})
+    }
+
+    fn hang_up(&mut self) {
+        let _ = self.shutdown(Shutdown::Both);
+    }
+}
+
+impl ReplySink for Vec<u8> {
+    /// Reads the file into the bytes; a file that shrank is an error, as
+    /// on a socket.
+    fn send_file(&mut self, file: &File, size: u64) -> io::Result<()> {
+        let got = file.take(size).read_to_end(self)?;
+        if (got as u64) < size {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        Ok(())
+    }
+
+    fn hang_up(&mut self) {}
 }
 
 impl RequestHandler<StreamRequest> for FtpHandler {
@@ -75,7 +121,8 @@ impl RequestHandler<StreamRequest> for FtpHandler {
         // Network failures (a reset, a timeout, a client that vanished
         // mid-upload) are part of a server's normal life: log one line and
         // end the session, instead of an error report.
-        if let Err(err) = self.session(request) {
+        let (rfile, mut out) = (&mut request.rfile, &request.wfile);
+        if let Err(err) = self.session(rfile, &mut out, &request.client_address) {
             // SO_RCVTIMEO/SO_SNDTIMEO running out shows as EAGAIN ("try
             // again"), which says nothing to the person reading the log.
             let why = match (err.kind(), self.timeout) {
@@ -84,17 +131,25 @@ impl RequestHandler<StreamRequest> for FtpHandler {
                 }
                 _ => describe(&err),
             };
-            log(request, &format!("session ended: {why}"));
+            self.log(&request.client_address, &format!("session ended: {why}"));
         }
         Ok(())
     }
 }
 
 impl FtpHandler {
-    /// Answers requests until `Q` or the end of the connection.
-    fn session(&self, request: &mut StreamRequest) -> io::Result<()> {
+    /// Answers requests until `Q` or the end of the connection: the
+    /// requests (and uploads) come from `rfile`, the replies (and
+    /// downloads) go to `out`. On a server, `rfile` and `out` are the
+    /// connection; in a test they may be bytes in memory.
+    pub fn session(
+        &self,
+        rfile: &mut BufReader<impl Read>,
+        out: &mut impl ReplySink,
+        client: &Address,
+    ) -> io::Result<()> {
         loop {
-            let line = match read_line(&mut request.rfile, MAX_LINE) {
+            let line = match read_line(rfile, MAX_LINE) {
                 Ok(Some(line)) => line,
                 // The client closed the connection: the same as `Q`.
                 Ok(None) => return Ok(()),
@@ -102,54 +157,54 @@ impl FtpHandler {
                     // We cannot find where the next request starts: say why
                     // and hang up.
                     let reason = format!("bad request: {}", LineError::TooLong);
-                    log(request, &reason);
-                    return send_reply(&request.wfile, &Reply::Refused(reason));
+                    self.log(client, &reason);
+                    return send_reply(out, &Reply::Refused(reason));
                 }
                 Err(LineError::Truncated) => {
-                    log(request, "closed in the middle of a request");
+                    self.log(client, "closed in the middle of a request");
                     return Ok(());
                 }
                 Err(LineError::Io(err)) => return Err(err),
             };
             let what = String::from_utf8_lossy(&line).escape_debug().to_string();
             let reply = match Request::parse(&line) {
-                Ok(Request::List) => self.list(request)?,
-                Ok(Request::Get(name)) => self.get(request, &name)?,
-                Ok(Request::Put { size, name }) => self.put(request, size, &name)?,
+                Ok(Request::List) => self.list(out)?,
+                Ok(Request::Get(name)) => self.get(out, &name)?,
+                Ok(Request::Put { size, name }) => self.put(rfile, out, size, &name)?,
                 Ok(Request::Quit) => {
-                    log(request, "Q: goodbye");
+                    self.log(client, "Q: goodbye");
                     return Ok(());
                 }
-                Err(reason) => refuse(request, reason)?,
+                Err(reason) => refuse(out, reason)?,
             };
-            log(request, &format!("{what}: {reply}"));
+            self.log(client, &format!("{what}: {reply}"));
         }
     }
 
     /// `L`: `OK size` and the names, each followed by LF, in one write.
-    fn list(&self, request: &StreamRequest) -> io::Result<String> {
+    fn list(&self, out: &mut impl ReplySink) -> io::Result<String> {
         let names = match self.library.list() {
             Ok(names) => names,
-            Err(err) => return refuse(request, format!("cannot list: {}", describe(&err))),
+            Err(err) => return refuse(out, format!("cannot list: {}", describe(&err))),
         };
         let body: String = names.iter().map(|name| format!("{name}\n")).collect();
         let mut message = format!("{}\n", Reply::Ok(Some(body.len() as u64))).into_bytes();
         message.extend_from_slice(body.as_bytes());
-        (&request.wfile).write_all(&message)?;
+        out.write_all(&message)?;
         Ok(format!("OK, {} files", names.len()))
     }
 
     /// `G name`: `OK size`, then exactly `size` bytes of the file.
-    fn get(&self, request: &StreamRequest, name: &str) -> io::Result<String> {
+    fn get(&self, out: &mut impl ReplySink, name: &str) -> io::Result<String> {
         let (file, size) = match self.library.open_file(name) {
             Ok(found) => found,
-            Err(reason) => return refuse(request, reason),
+            Err(reason) => return refuse(out, reason),
         };
-        send_reply(&request.wfile, &Reply::Ok(Some(size)))?;
-        if let Err(err) = send_file(&request.wfile, &file, size, |_| {}) {
+        send_reply(out, &Reply::Ok(Some(size)))?;
+        if let Err(err) = out.send_file(&file, size) {
             // The body cannot be completed: hang up, so the client sees a
             // short body rather than the next reply taken for file bytes.
-            let _ = request.wfile.shutdown(Shutdown::Both);
+            out.hang_up();
             return Err(err);
         }
         Ok(format!("OK, sent {size} bytes"))
@@ -158,15 +213,21 @@ impl FtpHandler {
     /// `P size name`: `OK` (go ahead) or a reason; after `OK` the client
     /// sends exactly `size` bytes, and a second reply says whether the file
     /// was stored.
-    fn put(&self, request: &mut StreamRequest, size: u64, name: &str) -> io::Result<String> {
+    fn put(
+        &self,
+        rfile: &mut BufReader<impl Read>,
+        out: &mut impl ReplySink,
+        size: u64,
+        name: &str,
+    ) -> io::Result<String> {
         let mut upload = match self.library.begin_upload(name, size) {
             Ok(upload) => upload,
-            Err(reason) => return refuse(request, reason),
+            Err(reason) => return refuse(out, reason),
         };
-        send_reply(&request.wfile, &Reply::Ok(None))?;
+        send_reply(out, &Reply::Ok(None))?;
         // An error here is the connection's (the client is gone): returning
         // it drops `upload`, which deletes the temporary file.
-        let stored = match receive_file(&mut request.rfile, upload.file(), size)? {
+        let stored = match receive_file(rfile, upload.file(), size)? {
             Ok(()) => upload.finish(),
             Err(err) => {
                 // Delete the temporary file before the client hears about it.
@@ -176,30 +237,31 @@ impl FtpHandler {
         };
         match stored {
             Ok(()) => {
-                send_reply(&request.wfile, &Reply::Ok(None))?;
+                send_reply(out, &Reply::Ok(None))?;
                 Ok(format!("OK, stored {size} bytes"))
             }
-            Err(reason) => refuse(request, reason),
+            Err(reason) => refuse(out, reason),
+        }
+    }
+
+    /// One line of the server's log on stdout, naming the client. Errors
+    /// are ignored: a server must not die because nobody reads its log.
+    fn log(&self, client: &Address, text: &str) {
+        if self.log {
+            let _ = crate::serving::print_flushed(&format!("{client} {text}"));
         }
     }
 }
 
 /// Sends a reason and returns it for the log.
-fn refuse(request: &StreamRequest, reason: String) -> io::Result<String> {
-    send_reply(&request.wfile, &Reply::Refused(reason.clone()))?;
+fn refuse(out: &mut impl Write, reason: String) -> io::Result<String> {
+    send_reply(out, &Reply::Refused(reason.clone()))?;
     Ok(reason)
 }
 
 /// Writes one reply line.
-fn send_reply(connection: &Connection, reply: &Reply) -> io::Result<()> {
-    let mut out = connection;
+fn send_reply(out: &mut impl Write, reply: &Reply) -> io::Result<()> {
     out.write_all(format!("{reply}\n").as_bytes())
-}
-
-/// One line of the server's log on stdout, naming the client. Errors are
-/// ignored: a server must not die because nobody reads its log.
-fn log(request: &StreamRequest, text: &str) {
-    let _ = crate::serving::print_flushed(&format!("{} {text}", request.client_address));
 }
 
 /// The whole `ftp-server` program: parses `args` (the first is the program

@@ -192,6 +192,37 @@ impl Output {
         }
     }
 
+    /// Takes everything waiting as bytes, file ranges read from their
+    /// files, leaving the queue empty: what the socket would have been
+    /// sent, for a connection without one ([`super::MemoryLoop`]). A file
+    /// that shrank gives what there was, as `sendfile` would.
+    pub(crate) fn take_all(&mut self) -> Vec<u8> {
+        use std::os::unix::fs::FileExt;
+        let mut out = Vec::with_capacity(self.len());
+        for (i, chunk) in std::mem::take(&mut self.chunks).into_iter().enumerate() {
+            match chunk {
+                Chunk::Bytes(bytes) => {
+                    let start = if i == 0 { self.sent_of_first } else { 0 };
+                    out.extend_from_slice(&bytes[start..]);
+                }
+                Chunk::File { file, offset, len } => {
+                    let at = out.len();
+                    out.resize(at + len as usize, 0);
+                    let mut got = 0;
+                    while got < len as usize {
+                        match file.read_at(&mut out[at + got..], offset + got as u64) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => got += n,
+                        }
+                    }
+                    out.truncate(at + got);
+                }
+            }
+        }
+        *self = Output::default();
+        out
+    }
+
     /// Drops everything waiting (the connection is being aborted).
     pub(crate) fn clear(&mut self) {
         *self = Output::default();
@@ -274,6 +305,21 @@ mod tests {
         expected.extend_from_slice(&content[5..]);
         expected.extend_from_slice(b":tail");
         assert!(got == expected, "the bytes or their order differ");
+    }
+
+    #[test]
+    fn take_all_gives_bytes_and_file_ranges_in_order_and_empties_the_queue() {
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(b"0123456789").unwrap();
+        let mut output = Output::default();
+        output.push(b"head:");
+        output.push_file(file.try_clone().unwrap(), 2, 5);
+        output.push(b":tail");
+        // A range past the end gives what there is, as sendfile would.
+        output.push_file(file, 8, 10);
+        assert_eq!(output.take_all(), b"head:23456:tail89");
+        assert!(output.is_empty());
+        assert_eq!(output.len(), 0);
     }
 
     #[test]

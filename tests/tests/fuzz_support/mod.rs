@@ -122,3 +122,27 @@ pub fn mutated(seeds: Vec<Vec<u8>>) -> impl Strategy<Value = Vec<u8>> {
             bytes
         })
 }
+
+/// What the members send in the snapshot files whose name starts with
+/// `prefix` (the chat transcripts write `name -> line`), unescaped.
+pub fn member_lines(prefix: &str) -> Vec<Vec<u8>> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .expect("tests/snapshots")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(prefix) && n.ends_with(".snap"))
+        .collect();
+    names.sort();
+    let mut lines = Vec::new();
+    for name in names {
+        let text = std::fs::read_to_string(dir.join(name)).expect("a snapshot");
+        for line in text.lines() {
+            if let Some((_, sent)) = line.split_once(" -> ") {
+                lines.push(unescape(sent));
+            }
+        }
+    }
+    assert!(!lines.is_empty(), "no member lines in {prefix}*");
+    lines
+}

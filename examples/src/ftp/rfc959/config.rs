@@ -100,4 +100,7 @@ pub struct Config {
     pub login_delay: Duration,
     /// Wrong passwords before the connection is closed.
     pub max_login_failures: u32,
+    /// Print a line per command on stdout (the server's log; a fuzzer
+    /// running millions of sessions turns it off).
+    pub log: bool,
 }

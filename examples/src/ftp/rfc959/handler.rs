@@ -65,7 +65,9 @@ impl RequestHandler<StreamRequest> for FtpdHandler {
         let admission = match self.config.limits.admit(peer.ip()) {
             Ok(admission) => admission,
             Err(refusal) => {
-                log(&request.client_address, &format!("refused: {refusal}"));
+                if self.config.log {
+                    log(&request.client_address, &format!("refused: {refusal}"));
+                }
                 let _ = (&request.wfile).write_all(reply::line(421, refusal).as_bytes());
                 return Ok(());
             }
@@ -80,7 +82,9 @@ impl RequestHandler<StreamRequest> for FtpdHandler {
         drop(admission);
         if let Err(err) = result {
             // A reset or a vanished client is a normal end for a server.
-            log(&client, &format!("session ended: {}", describe(&err)));
+            if self.config.log {
+                log(&client, &format!("session ended: {}", describe(&err)));
+            }
         }
         Ok(())
     }
@@ -143,6 +147,7 @@ fn run(args: &Args) -> io::Result<()> {
         limits: ConnectionLimits::new(args.max_connections, args.max_per_address)?,
         login_delay: Duration::from_millis(args.login_delay_ms),
         max_login_failures: args.max_login_failures.max(1),
+        log: true,
     });
     let address = (args.bind.as_str(), args.port);
     let options = ServerOptions::reuse_address();

@@ -40,6 +40,8 @@ pub struct Transfer {
     pub(super) timeout: Duration,
     /// The client as the log names it.
     pub(super) client: String,
+    /// Whether to log at all (`Config::log`).
+    pub(super) log: bool,
     /// The command as the log shows it.
     pub shown: String,
 }
@@ -113,15 +115,18 @@ impl Transfer {
     /// Logs the command with the first line of its last reply.
     pub fn run(mut self, control: &mut impl ControlSide) -> Ending {
         let (client, shown) = (self.client.clone(), std::mem::take(&mut self.shown));
+        let log_on = self.log;
         // An error here is the control connection's (the 150 could not go).
         let ending = self
             .run_inner(control)
             .unwrap_or_else(|err| aborted_by(&err, ""));
         let reply = ending.reply();
-        log(
-            &client,
-            &format!("{shown}: {}", reply.lines().next().unwrap_or("")),
-        );
+        if log_on {
+            log(
+                &client,
+                &format!("{shown}: {}", reply.lines().next().unwrap_or("")),
+            );
+        }
         ending
     }
 
@@ -223,7 +228,7 @@ impl Transfer {
     }
 
     fn log_strangers(&self, strangers: u32) {
-        if strangers > 0 {
+        if strangers > 0 && self.log {
             log(
                 &self.client,
                 &format!("refused {strangers} data connection(s) from other addresses"),

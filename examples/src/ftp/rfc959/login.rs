@@ -6,7 +6,6 @@
 
 use std::io;
 
-use super::handler::log;
 use super::reply;
 use super::session::{Flow, Session};
 
@@ -39,13 +38,10 @@ impl Session {
         // stop a guesser after a few.
         self.delay_replies(self.config.login_delay);
         self.failures += 1;
-        log(
-            &self.client,
-            &format!(
-                "login failed for {user:?} ({} of {})",
-                self.failures, self.config.max_login_failures
-            ),
-        );
+        self.log(&format!(
+            "login failed for {user:?} ({} of {})",
+            self.failures, self.config.max_login_failures
+        ));
         if self.failures >= self.config.max_login_failures {
             self.send(reply::line(
                 530,

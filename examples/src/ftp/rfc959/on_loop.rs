@@ -181,7 +181,9 @@ impl LineProtocol for FtpProtocol {
         match self.shared.config.limits.admit(peer) {
             Ok(admission) => self._admission = Some(admission),
             Err(refusal) => {
-                log(&client, &format!("refused: {refusal}"));
+                if self.shared.config.log {
+                    log(&client, &format!("refused: {refusal}"));
+                }
                 conn.write(reply::line(421, refusal).as_bytes());
                 conn.close();
                 return Ok(());

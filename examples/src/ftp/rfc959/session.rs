@@ -130,6 +130,13 @@ impl Session {
         }
     }
 
+    /// Logs `text` for this session's client, unless the log is off.
+    pub(super) fn log(&self, text: &str) {
+        if self.config.log {
+            log(&self.client, text);
+        }
+    }
+
     /// The `220` greeting, the first reply of every session.
     pub fn greet(&mut self) {
         self.add(reply::line(220, "socketserver-rs ftpd ready."));
@@ -147,14 +154,14 @@ impl Session {
         match &mut flow {
             // Logged when it ends, with its last reply.
             Flow::Transfer(transfer) => transfer.shown = shown,
-            _ => log(&self.client, &format!("{shown}: {}", self.last_reply)),
+            _ => self.log(&format!("{shown}: {}", self.last_reply)),
         }
         Ok(flow)
     }
 
     /// The ABOR that stopped a transfer, answered after its `426`.
     pub fn abor_during_transfer(&mut self) {
-        log(&self.client, "ABOR during a transfer");
+        self.log("ABOR during a transfer");
         self.add(reply::line(226, "ABOR successful."));
     }
 
@@ -163,7 +170,7 @@ impl Session {
     pub fn line_too_long(&mut self) {
         let text = format!("Command line too long (the limit is {MAX_COMMAND_LINE} bytes).");
         self.add(reply::line(500, &text));
-        log(&self.client, "closed: command line too long");
+        self.log("closed: command line too long");
     }
 
     /// No command came for the idle timeout: the reply before closing.
@@ -171,7 +178,7 @@ impl Session {
         let secs = self.config.idle_timeout.unwrap_or_default().as_secs();
         let text = format!("Timeout: no command for {secs} s, closing the control connection.");
         self.add(reply::line(421, &text));
-        log(&self.client, "closed: idle timeout");
+        self.log("closed: idle timeout");
     }
 
     /// The replies to send now (and forgets them).

@@ -148,6 +148,7 @@ impl Session {
             local: self.local,
             timeout: self.config.data_timeout,
             client: self.client.clone(),
+            log: self.config.log,
             shown: String::new(),
         })))
     }
