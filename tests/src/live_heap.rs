@@ -91,3 +91,15 @@ pub fn after_rounds(
         })
         .collect()
 }
+
+/// Asserts that the live bytes after each round but the first (`live`, as
+/// [`after_rounds`] returns them) are less than `bound` above the first's.
+pub fn assert_no_growth(live: &[isize], bound: isize) {
+    let (first, after) = (live[0], &live[1..]);
+    let worst = after.iter().max().expect("two rounds or more") - first;
+    assert!(
+        worst < bound,
+        "live heap bytes after each later round {after:?} vs {first} after the first: \
+         {worst} bytes more"
+    );
+}

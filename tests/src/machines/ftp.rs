@@ -6,11 +6,10 @@
 //! Each session gets a fresh library (`root/`, with a link to a file
 //! outside it) so that what it uploads can be checked against what it sent.
 
-use std::collections::BTreeMap;
+use super::snapshot;
 use std::fs;
 use std::io::{self, BufReader, Read};
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::Path;
 use std::sync::Arc;
 
 use examples::ftp::library::{Library, UPLOAD_PREFIX};
@@ -53,34 +52,6 @@ impl Read for Reads<'_> {
         }
         Ok(n)
     }
-}
-
-/// Every file below `dir` (links not followed): relative name → bytes
-/// (a link's target for a link).
-fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut files = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(at) = stack.pop() {
-        for entry in fs::read_dir(&at).expect("a readable directory").flatten() {
-            let path = entry.path();
-            let name = path
-                .strip_prefix(dir)
-                .expect("below dir")
-                .to_string_lossy()
-                .into_owned();
-            let kind = entry.file_type().expect("a file type");
-            if kind.is_dir() {
-                stack.push(path.clone());
-                files.insert(format!("{name}/"), Vec::new());
-            } else if kind.is_symlink() {
-                let target = fs::read_link(&path).expect("a link");
-                files.insert(name, target.to_string_lossy().into_owned().into_bytes());
-            } else {
-                files.insert(name, fs::read(&path).expect("a readable file"));
-            }
-        }
-    }
-    files
 }
 
 /// One session of `script` against a fresh library, then its checks:

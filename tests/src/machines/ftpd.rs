@@ -11,11 +11,10 @@
 //! fuzzed is the command loop: login, paths, directories, renames,
 //! deletes, the transfers' refusals, replies.
 
-use std::collections::BTreeMap;
+use super::snapshot;
 use std::fs;
 use std::net::{IpAddr, Ipv4Addr};
 use std::os::fd::BorrowedFd;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,30 +31,6 @@ pub const OUTSIDE_NAME: &str = "outside-only-name-6f1ed002";
 
 /// Most input a session takes here.
 const MAX_INPUT: usize = 32 * 1024;
-
-/// Every file and directory below `dir`, links not followed.
-fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut files = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(at) = stack.pop() {
-        for entry in fs::read_dir(&at).expect("a readable directory").flatten() {
-            let path = entry.path();
-            let name = path.strip_prefix(dir).expect("below dir");
-            let name = name.to_string_lossy().into_owned();
-            let kind = entry.file_type().expect("a file type");
-            if kind.is_dir() {
-                stack.push(path.clone());
-                files.insert(format!("{name}/"), Vec::new());
-            } else if kind.is_symlink() {
-                let target = fs::read_link(&path).expect("a link");
-                files.insert(name, target.to_string_lossy().into_owned().into_bytes());
-            } else {
-                files.insert(name, fs::read(&path).expect("a readable file"));
-            }
-        }
-    }
-    files
-}
 
 /// The command lines of `input` without `PORT` and `EPRT` (see the module
 /// documentation), at most [`MAX_INPUT`] bytes.
