@@ -6,7 +6,7 @@
 //! A test file that uses it declares it as its allocator and holds one
 //! test, so that nothing else allocates while it measures:
 //!
-//! ```ignore
+//! ```text
 //! #[global_allocator]
 //! static ALLOCATOR: tests::live_heap::Counting = tests::live_heap::Counting;
 //! ```
