@@ -39,8 +39,6 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::os::unix::net::UnixStream;
 use std::time::Instant;
 
-use nix::sys::epoll::EpollFlags;
-
 use crate::{Address, Connection};
 
 use super::Conn;
@@ -75,23 +73,11 @@ impl MemoryLoop {
         let (ours, _theirs) = UnixStream::pair()?;
         let port = 40000u16.wrapping_add(self.opened);
         self.opened = self.opened.wrapping_add(1);
-        Ok(self.table.insert(State {
-            socket: Connection::Unix(ours),
-            client: Address::Inet(SocketAddr::from((Ipv4Addr::LOCALHOST, port))),
-            output: Default::default(),
-            reading: true,
-            eof: false,
-            ending: Ending::No,
-            reason: None,
-            dirty: false,
-            interest: EpollFlags::EPOLLIN.bits(),
-            last_active: Instant::now(),
-            linger_armed: false,
-            shutdown_write: false,
-            write_shut: false,
-            timer: None,
-            timer_queued: None,
-        }))
+        Ok(self.table.insert(State::new(
+            Connection::Unix(ours),
+            Address::Inet(SocketAddr::from((Ipv4Addr::LOCALHOST, port))),
+            Instant::now(),
+        )))
     }
 
     /// The `Conn` to call connection `id`'s protocol with.

@@ -8,6 +8,8 @@
 
 use std::time::Instant;
 
+use nix::sys::epoll::EpollFlags;
+
 use crate::{Address, Connection};
 
 use super::output::Output;
@@ -84,6 +86,30 @@ pub(crate) struct State {
     /// keep-alive connection) adds no entry: the one queued, when it comes
     /// up, finds the later deadline and queues that instead.
     pub(crate) timer_queued: Option<Instant>,
+}
+
+impl State {
+    /// A connection just accepted (or opened in memory): reading, nothing
+    /// queued, no deadline of its own, active `now`.
+    pub(crate) fn new(socket: Connection, client: Address, now: Instant) -> State {
+        State {
+            socket,
+            client,
+            output: Output::default(),
+            reading: true,
+            eof: false,
+            ending: Ending::No,
+            reason: None,
+            dirty: false,
+            interest: EpollFlags::EPOLLIN.bits(),
+            last_active: now,
+            linger_armed: false,
+            shutdown_write: false,
+            write_shut: false,
+            timer: None,
+            timer_queued: None,
+        }
+    }
 }
 
 /// One place in the table.

@@ -95,23 +95,7 @@ impl<P: Protocol> Reactor<P> {
             }
         };
         let now = Instant::now();
-        let id = self.table.insert(State {
-            socket,
-            client,
-            output: Default::default(),
-            reading: true,
-            eof: false,
-            ending: Ending::No,
-            reason: None,
-            dirty: false,
-            interest: EpollFlags::EPOLLIN.bits(),
-            last_active: now,
-            linger_armed: false,
-            shutdown_write: false,
-            write_shut: false,
-            timer: None,
-            timer_queued: None,
-        });
+        let id = self.table.insert(State::new(socket, client, now));
         let state = self.table.get(id).expect("just inserted");
         let registered = self.epoll.add(
             state.socket.as_fd(),
