@@ -17,6 +17,7 @@ use examples::http::{HttpProtocol, Site, Version};
 use framework::{CloseReason, MemoryLoop, Protocol, Timeout};
 
 use super::Script;
+use crate::http::Response;
 
 /// The bytes of the file outside the served directory.
 pub const SECRET: &[u8] = b"SECRET-OUTSIDE-THE-ROOT-5d41402a";
@@ -196,27 +197,6 @@ fn read_answers(
     panic!("writable kept queueing answers: a loop that never ends");
 }
 
-/// One answer, as the client reads it.
-#[derive(Debug, Clone)]
-pub struct Response {
-    /// The status code.
-    pub status: u16,
-    /// The header fields, names as sent.
-    pub headers: Vec<(String, String)>,
-    /// The body (empty for HEAD, 1xx, 204, 304).
-    pub body: Vec<u8>,
-}
-
-impl Response {
-    /// The first field named `name` (any case).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
 /// Reads one response head at `bytes`: the response without its body,
 /// the head's length and the `Content-Length` (`None`: to the end).
 fn parse_head(bytes: &[u8]) -> Result<(Response, usize, Option<usize>), String> {
@@ -238,8 +218,15 @@ fn parse_head(bytes: &[u8]) -> Result<(Response, usize, Option<usize>), String> 
             .map_err(|_| format!("header {} is not text", field.name))?;
         headers.push((field.name.to_string(), value.to_string()));
     }
+    // The status line, as the tests' HTTP client keeps it.
+    let status_line = bytes[..len]
+        .split(|&b| b == b'\n')
+        .next()
+        .map(|line| String::from_utf8_lossy(line.strip_suffix(b"\r").unwrap_or(line)).into_owned())
+        .unwrap_or_default();
     let response = Response {
-        status,
+        status_line,
+        code: status,
         headers,
         body: Vec::new(),
     };
@@ -267,11 +254,11 @@ pub fn split_responses(out: &[u8], heads: &[bool]) -> Result<Vec<Response>, Stri
     while at < out.len() {
         let (mut response, head_len, length) = parse_head(&out[at..])?;
         at += head_len;
-        if response.status < 200 {
+        if response.code < 200 {
             continue;
         }
         let is_head = heads.get(responses.len()).copied().unwrap_or(false);
-        if !bodiless(response.status) && !is_head {
+        if !bodiless(response.code) && !is_head {
             let length = length.unwrap_or(out.len() - at);
             if out.len() - at < length {
                 return Err(format!("a body of {length} bytes cut short"));
@@ -332,11 +319,11 @@ pub fn count_responses(
             }
         };
         let body_at = at + head_len;
-        let counted = count + usize::from(response.status >= 200);
-        if bodiless(response.status) || head_possible {
+        let counted = count + usize::from(response.code >= 200);
+        if bodiless(response.code) || head_possible {
             queue.push_back((body_at, counted));
         }
-        if !bodiless(response.status) {
+        if !bodiless(response.code) {
             match length {
                 Some(n) if body_at + n <= out.len() => queue.push_back((body_at + n, counted)),
                 Some(n) => {
@@ -488,7 +475,7 @@ fn check_plain(fixture: &HttpFixture, requests: &[PlainRequest], out: &[u8]) {
             "{} {} -> {}",
             request.method,
             String::from_utf8_lossy(&request.target),
-            response.status
+            response.code
         );
         if request.method == "HEAD" {
             assert!(response.body.is_empty(), "{what}: a body for HEAD");
@@ -497,13 +484,13 @@ fn check_plain(fixture: &HttpFixture, requests: &[PlainRequest], out: &[u8]) {
             // Not a file: a directory (listing or redirect), a link out
             // (refused), or nothing there.
             assert!(
-                !matches!(response.status, 206 | 304)
+                !matches!(response.code, 206 | 304)
                     || response.header("content-type") == Some("text/html;charset=utf-8"),
                 "{what}: a partial or cached answer for no file"
             );
             continue;
         };
-        match response.status {
+        match response.code {
             200 if request.method == "GET" => {
                 assert!(response.body == file, "{what}: not the file's bytes")
             }
@@ -599,7 +586,7 @@ pub fn check_conditional(fixture: &HttpFixture, data: &[u8]) {
     let conditional = fields.iter().any(|(n, v)| {
         matches!(*n, "If-None-Match" | "If-Modified-Since") && !v.trim_ascii().is_empty()
     });
-    if responses[0].status == 304 {
+    if responses[0].code == 304 {
         assert!(conditional, "304 without a condition");
         assert!(responses[0].body.is_empty());
     }
@@ -610,7 +597,7 @@ pub fn check_conditional(fixture: &HttpFixture, data: &[u8]) {
         let again = get_with(target.as_bytes(), &[("If-None-Match", etag.as_bytes())]);
         let again = drive(fixture, &script_of(again));
         let again = &split_responses(&again, &[false]).expect("one answer")[0];
-        assert_eq!(again.status, 304, "{name}: its own ETag {etag}");
+        assert_eq!(again.code, 304, "{name}: its own ETag {etag}");
     }
 }
 
