@@ -23,10 +23,9 @@ pub fn config(default_cases: u32) -> Config {
     }
 }
 
-/// The client's lines (`C: ...`) of the snapshot files whose name starts
-/// with `prefix`, unescaped (`\r`, `\n`, `\t`, `\\`), one transcript each.
-/// Placeholders such as `<2000 bytes of G, no LF>` are kept as text.
-pub fn client_transcripts(prefix: &str) -> Vec<Vec<u8>> {
+/// The snapshot directory, and the names of its files that start with
+/// `prefix`, sorted.
+fn snapshots(prefix: &str) -> (std::path::PathBuf, Vec<String>) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
     let mut names: Vec<_> = std::fs::read_dir(&dir)
         .expect("tests/snapshots")
@@ -35,6 +34,14 @@ pub fn client_transcripts(prefix: &str) -> Vec<Vec<u8>> {
         .filter(|n| n.starts_with(prefix) && n.ends_with(".snap"))
         .collect();
     names.sort();
+    (dir, names)
+}
+
+/// The client's lines (`C: ...`) of the snapshot files whose name starts
+/// with `prefix`, unescaped (`\r`, `\n`, `\t`, `\\`), one transcript each.
+/// Placeholders such as `<2000 bytes of G, no LF>` are kept as text.
+pub fn client_transcripts(prefix: &str) -> Vec<Vec<u8>> {
+    let (dir, names) = snapshots(prefix);
     assert!(!names.is_empty(), "no snapshot starts with {prefix}");
     names
         .iter()
@@ -126,14 +133,7 @@ pub fn mutated(seeds: Vec<Vec<u8>>) -> impl Strategy<Value = Vec<u8>> {
 /// What the members send in the snapshot files whose name starts with
 /// `prefix` (the chat transcripts write `name -> line`), unescaped.
 pub fn member_lines(prefix: &str) -> Vec<Vec<u8>> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
-    let mut names: Vec<_> = std::fs::read_dir(&dir)
-        .expect("tests/snapshots")
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(prefix) && n.ends_with(".snap"))
-        .collect();
-    names.sort();
+    let (dir, names) = snapshots(prefix);
     let mut lines = Vec::new();
     for name in names {
         let text = std::fs::read_to_string(dir.join(name)).expect("a snapshot");
