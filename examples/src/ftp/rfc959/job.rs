@@ -23,7 +23,7 @@ use super::reply;
 use super::session::DataPlan;
 use super::store::{self, Broken, Store};
 use crate::ftp::describe;
-use crate::ftp::transfer::send_file_from;
+use crate::ftp::transfer::{keep_unsent_short, send_file_from};
 
 /// A transfer ready to run: everything decided, nothing waited for yet.
 #[derive(Debug)]
@@ -160,6 +160,7 @@ impl Transfer {
                 opening,
             } => {
                 control.send_now(&reply::line(150, &opening))?;
+                keep_unsent_short(&data);
                 let (sent, stopped) = control.watching(data.as_fd(), || {
                     send_file_from(&data, &file, start, size, |_| {})
                 });
