@@ -3,11 +3,13 @@
 //!
 //! ```text
 //! bench-ftpd [--size-mib N] [--runs N] [--clients N] [--dir DIR] [--only NAME,...]
+//!            [--congestion ALGORITHM] [--leave-page-reporting]
 //! ```
 //!
-//! 0. The ceiling: 1 GiB over one loopback TCP connection without FTP,
-//!    sent as the client sends, the receiver discarding (for RETR) or
-//!    splicing into a new file next to the uploads (for STOR).
+//! 0. A reference without FTP: 1 GiB over one loopback TCP connection,
+//!    sent by one whole-file `sendfile` (for RETR; the receiver discards)
+//!    or by the client's own way into a receiver that splices it into a
+//!    new file next to the uploads (for STOR).
 //! 1. RETR of a 1 GiB file, and STOR of 1 GiB, each `--runs` times taking
 //!    turns between the servers (median shown): MB/s, the same client code
 //!    for every server, and one that costs as little as possible so that
@@ -63,6 +65,15 @@ struct Options {
     /// Only these servers (comma-separated names as printed).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// Run in a network namespace of its own whose TCP congestion control
+    /// is this one (`reno`, say), the same for every server and client;
+    /// needs root. Without it, the machine's own (its name is printed).
+    #[arg(long)]
+    congestion: Option<String>,
+    /// Leave the machine's free page reporting as it is (see
+    /// [`HeldFreePages`]): upload figures then swing by 3x.
+    #[arg(long)]
+    leave_page_reporting: bool,
 }
 
 fn main() -> ExitCode {
@@ -76,6 +87,14 @@ fn main() -> ExitCode {
         return plain_server_side(&args[2..]);
     }
     let options = Options::parse_from(args);
+    if let Some(algorithm) = &options.congestion {
+        // Before any thread exists: a namespace belongs to the thread that
+        // makes it, and to the threads and processes it starts afterwards.
+        if let Err(message) = own_network(algorithm) {
+            eprintln!("bench-ftpd: {message}");
+            return ExitCode::FAILURE;
+        }
+    }
     match run(&options) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -83,6 +102,41 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Where the kernel keeps the congestion control of new TCP connections
+/// (of the network namespace of whoever reads it).
+const CONGESTION: &str = "/proc/sys/net/ipv4/tcp_congestion_control";
+
+/// Moves this process into a new network namespace, brings its loopback
+/// up, and makes `algorithm` the congestion control of every TCP
+/// connection made in it. The servers and clients started afterwards
+/// inherit the namespace, so every server is measured with the same
+/// algorithm, and the machine's own setting is left as it was.
+///
+/// Why it matters on loopback: with BBR (the default of some machines,
+/// this project's among them) one loopback connection stays near 2 GB/s
+/// whatever the sender does, while Reno or CUBIC move 10 GB/s; see
+/// `notes/17-ftp-server.md`.
+fn own_network(algorithm: &str) -> Result<(), String> {
+    use nix::sched::{CloneFlags, unshare};
+    unshare(CloneFlags::CLONE_NEWNET)
+        .map_err(|e| format!("cannot make a network namespace (root is needed): {e}"))?;
+    let up = Command::new("ip")
+        .args(["link", "set", "lo", "up"])
+        .status()
+        .map_err(|e| format!("cannot run `ip link set lo up` (iproute2): {e}"))?;
+    if !up.success() {
+        return Err(format!("`ip link set lo up` failed: {up}"));
+    }
+    fs::write(CONGESTION, algorithm).map_err(|e| {
+        let allowed = fs::read_to_string("/proc/sys/net/ipv4/tcp_allowed_congestion_control")
+            .unwrap_or_default();
+        format!(
+            "cannot make {algorithm} the congestion control: {e} (allowed here: {})",
+            allowed.trim()
+        )
+    })
 }
 
 /// Which server.
@@ -561,11 +615,12 @@ fn idle_pss(kind: Kind, root: &Path, clients: usize) -> Result<(u64, u64), Strin
 
 /// The reference: the `size` bytes of `source` over one loopback TCP
 /// connection without FTP, each end doing what the benchmark's client
-/// does on its side and the cheapest known thing on the server's side,
+/// does on its side and the simplest cheap thing on the server's side,
 /// and the server's side in a process of its own, as every server is
 /// (this executable run as `bench-ftpd __plain ...`, see
 /// [`plain_server_side`]). Without `into` (what a download could reach):
-/// sent as ftpd sends a file (`splice` through a 1 MiB pipe), dropped by
+/// the whole file handed to one `sendfile` (not ftpd's code, so that ftpd
+/// is measured against something other than itself), dropped by
 /// [`discard`]. With `into` (what an upload could reach): sent by
 /// [`send_from`], spliced into a new file there as ftpd stores one.
 /// Seconds, from the connection to the last byte handled.
@@ -607,8 +662,9 @@ fn plain_copy(size: u64, source: &Path, into: Option<&Path>) -> Result<f64, Stri
 }
 
 /// The server's side of [`plain_copy`], in a process of its own: connects
-/// to the benchmark's port, then `send FILE SIZE` splices the file out as
-/// ftpd does, or `receive FILE` splices what comes into a new file.
+/// to the benchmark's port, then `send FILE SIZE` sends the file with
+/// `sendfile`, or `receive FILE` splices what comes into a new file as
+/// ftpd does.
 fn plain_server_side(args: &[std::ffi::OsString]) -> ExitCode {
     let run = || -> Result<(), String> {
         let text = |i: usize| {
@@ -622,8 +678,7 @@ fn plain_server_side(args: &[std::ffi::OsString]) -> ExitCode {
             "send" => {
                 let file = fs::File::open(text(2)?).map_err(|e| e.to_string())?;
                 let size: u64 = text(3)?.parse().map_err(|_| "bad size")?;
-                examples::ftp::transfer::send_file_from(&socket, &file, 0, size, |_| {})
-                    .map_err(|e| e.to_string())
+                send_from(&socket, &file, size).map_err(|e| e.to_string())
             }
             "receive" => {
                 let mut file = fs::File::create(text(2)?).map_err(|e| e.to_string())?;
@@ -643,13 +698,57 @@ fn plain_server_side(args: &[std::ffi::OsString]) -> ExitCode {
     }
 }
 
+/// Where this kind of virtual machine says how long a freed page stays
+/// free before the guest reports it to the host (which then takes it
+/// back). Not every kernel has it.
+const MIN_FREE_MS: &str = "/sys/module/page_reporting/parameters/min_free_ms";
+
+/// Free page reporting held back for as long as this value lives.
+///
+/// On this project's virtual machine the guest reports each page it frees
+/// to the host at once (`min_free_ms` 0), and the host takes it back: the
+/// next writer of that page pays a host page fault for it. A STOR writes
+/// 1 GiB of fresh tmpfs pages, so its speed depended on which pages it
+/// got, not on the server: measured, every server's uploads came out at
+/// either about 800 or about 2,000 MB/s, at random. While this lives, a
+/// freed page stays the guest's for 5 minutes (the most this kernel
+/// takes); the old setting comes back on drop (after Ctrl-C, write it
+/// back by hand: the message says how).
+struct HeldFreePages {
+    old: String,
+}
+
+impl HeldFreePages {
+    fn hold() -> Option<HeldFreePages> {
+        let old = fs::read_to_string(MIN_FREE_MS).ok()?;
+        match fs::write(MIN_FREE_MS, "300000") {
+            Ok(()) => {
+                println!(
+                    "free page reporting: freed pages are held 300 s before they go back \
+                     (it was {} ms; `echo {} > {MIN_FREE_MS}` puts it back)",
+                    old.trim(),
+                    old.trim()
+                );
+                Some(HeldFreePages { old })
+            }
+            Err(e) => {
+                println!("note: free page reporting left as it is ({e}): STOR figures may swing");
+                None
+            }
+        }
+    }
+}
+
+impl Drop for HeldFreePages {
+    fn drop(&mut self) {
+        let _ = fs::write(MIN_FREE_MS, self.old.trim());
+    }
+}
+
 /// Writes and deletes a file of `size` bytes next to the uploads, just
-/// before each STOR. On this kind of virtual machine, pages the guest
-/// freed a while ago are given back to the host (free page reporting),
-/// and the next writer of fresh tmpfs pages pays a host page fault for
-/// each: measured, a STOR then ran at a third of its speed or less,
-/// whichever server it was. With the pages just used, every server's
-/// upload starts from the same state (`notes/17-ftp-server.md`).
+/// before each STOR, so that every server's upload starts from the same
+/// state: pages just used and freed (see [`HeldFreePages`] for why fresh
+/// pages cost more here, and `notes/17-ftp-server.md`).
 fn warm_pages(root: &Path, size: u64, chunk: &[u8]) -> Result<(), String> {
     let path = root.join("up/.warm");
     let mut f = fs::File::create(&path).map_err(|e| e.to_string())?;
@@ -738,12 +837,19 @@ fn run(options: &Options) -> Result<(), String> {
         kinds.retain(|k| options.only.iter().any(|o| o == k.name()));
     }
     let load = fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let congestion = fs::read_to_string(CONGESTION).unwrap_or_default();
     println!(
-        "bench-ftpd: {} MiB file in {}, median of {} runs; {} clients; {} cores, load average {}",
+        "bench-ftpd: {} MiB file in {}, median of {} runs; {} clients; TCP congestion control {}{}; {} cores, load average {}",
         options.size_mib,
         base.path().display(),
         options.runs,
         options.clients,
+        congestion.trim(),
+        if options.congestion.is_some() {
+            " (a network namespace of its own)"
+        } else {
+            " (the machine's)"
+        },
         thread::available_parallelism().map_or(0, |n| n.get()),
         load.split_whitespace()
             .take(3)
@@ -757,6 +863,14 @@ fn run(options: &Options) -> Result<(), String> {
         memory.push(idle_pss(kind, &root, options.clients)?);
     }
 
+    let _held = if options.leave_page_reporting {
+        None
+    } else {
+        HeldFreePages::hold()
+    };
+    // Pages for the first round's uploads too: written and freed now, held
+    // from now on (the plain copy and a STOR each take one file's worth).
+    warm_pages(&root, 3 * size, &chunk)?;
     let servers: Vec<Server> = kinds
         .iter()
         .map(|&k| Server::start(k, &root))
@@ -815,7 +929,7 @@ fn run(options: &Options) -> Result<(), String> {
         "server", "RETR MB/s", "STOR MB/s", "sessions s", "PSS idle", "PSS +sessions"
     );
     println!(
-        "{:<16} {:>10.0} {:>10.0}   (one TCP connection, no FTP: the ceiling)",
+        "{:<16} {:>10.0} {:>10.0}   (one TCP connection, no FTP: one sendfile; a splice into a file)",
         "plain TCP copy",
         mb / median(&plain_down),
         mb / median(&plain_up),
@@ -907,8 +1021,9 @@ fn run(options: &Options) -> Result<(), String> {
             );
         }
     }
-    // How far above a server the plain copy (no FTP, the cheapest way on
-    // each side) was, round by round: no FTP server can go much beyond it.
+    // How far above a server the plain copy (no FTP, the simplest cheap
+    // way on each side) was, round by round: what a server gets from the
+    // kernel's plain bulk calls alone.
     for other in [Kind::Pyftpdlib, Kind::Vsftpd] {
         let Some(o) = find(other) else { continue };
         for (what, plain, times) in [("RETR", &plain_down, &retr), ("STOR", &plain_up, &stor)] {
