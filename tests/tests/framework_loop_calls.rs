@@ -117,3 +117,62 @@ fn a_call_queued_while_the_loop_is_stopped_runs_on_its_next_turn() {
     server.handle_request().unwrap();
     assert_eq!(read_line(&mut alice), "after the pause\n");
 }
+
+/// Hands each new connection's id and its loop's handle to a thread of
+/// its own, which answers through the handle, as a pool of workers would.
+struct Delegate(Ids);
+
+impl Protocol for Delegate {
+    fn connected(&mut self, conn: &mut Conn<'_>) -> io::Result<()> {
+        let (handle, id) = (conn.loop_handle(), conn.id());
+        self.0.lock().push(id);
+        std::thread::spawn(move || {
+            handle.call_soon_threadsafe(move |conns| {
+                conns.write_to(id, b"from a worker\n");
+            });
+        });
+        Ok(())
+    }
+
+    fn data_received(&mut self, _: &mut Conn<'_>, _: &[u8]) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_connections_own_handle_reaches_its_loop_among_several() {
+    let ids: Ids = Arc::default();
+    let for_factory = Arc::clone(&ids);
+    let mut server =
+        EpollTcpServer::bind("127.0.0.1:0", move || Delegate(Arc::clone(&for_factory))).unwrap();
+    server.set_loops(2).unwrap();
+    let running = RunningLoop::start(server, Duration::from_millis(100));
+    let mut clients: Vec<_> = (0..6)
+        .map(|_| BufReader::new(connect(running.addr())))
+        .collect();
+    for (i, client) in clients.iter_mut().enumerate() {
+        assert_eq!(read_line(client), "from a worker\n", "client {i}");
+    }
+    // The server's handle runs its calls on the first loop, which reaches
+    // only its own connections: some, not all, so both loops serve.
+    let reached = Arc::new(Mutex::new(None));
+    let (for_call, all) = (Arc::clone(&reached), ids.lock().clone());
+    assert_eq!(all.len(), 6);
+    running
+        .server
+        .loop_handle()
+        .call_soon_threadsafe(move |conns| {
+            let n = all
+                .iter()
+                .filter(|&&id| conns.output_len_of(id).is_some())
+                .count();
+            *for_call.lock() = Some(n);
+        });
+    assert!(wait_until(DEADLINE, || reached.lock().is_some()));
+    let first = reached.lock().unwrap();
+    assert!(
+        (1..6).contains(&first),
+        "the first loop serves {first} of 6 connections"
+    );
+    running.stop();
+}

@@ -129,6 +129,11 @@ impl LoopHandle {
         }
     }
 
+    /// A handle on a queue known only weakly (a connection's table).
+    pub(crate) fn from_weak(calls: Weak<Calls>) -> LoopHandle {
+        LoopHandle { calls }
+    }
+
     /// Queues `call` to run on the loop's thread at its next turn and
     /// wakes the loop; never waits. Calls run in the order they were
     /// queued, between the loop's other callbacks, so they may use

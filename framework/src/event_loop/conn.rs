@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::{Address, Connection};
 
+use super::calls::LoopHandle;
 use super::capture::Captured;
 use super::table::{ConnId, Ending, Table};
 
@@ -33,6 +34,19 @@ impl<'a> Conn<'a> {
     /// and write to from another connection's protocol.
     pub fn id(&self) -> ConnId {
         self.id
+    }
+
+    /// A handle to the loop that serves this connection, for a thread this
+    /// protocol hands work to: the thread queues what the connection
+    /// should do next with [`LoopHandle::call_soon_threadsafe`], and it
+    /// runs on this loop, where [`LoopConns`](super::LoopConns) reaches
+    /// this connection (by [`id`](Self::id)). With several loops, each
+    /// connection's handle reaches its own loop; the server's
+    /// [`loop_handle`](super::EventLoopServer::loop_handle) reaches the
+    /// first only. Where no loop runs calls (a
+    /// [`MemoryLoop`](super::MemoryLoop)), its calls return `false`.
+    pub fn loop_handle(&self) -> LoopHandle {
+        LoopHandle::from_weak(self.table.calls.clone())
     }
 
     /// The client's address.

@@ -202,7 +202,9 @@ where
     /// thread, asyncio's `call_soon_threadsafe`: a server's terminal
     /// writing to its clients, a timer. See [`LoopHandle`]. With several
     /// loops ([`set_loops`](Self::set_loops)) the calls run on the first,
-    /// and reach only the connections it serves.
+    /// and reach only the connections it serves; a protocol that hands
+    /// work to another thread takes [`Conn::loop_handle`](super::Conn::loop_handle)
+    /// instead, which reaches its own loop.
     pub fn loop_handle(&self) -> LoopHandle {
         LoopHandle::new(&self.calls)
     }
@@ -289,9 +291,17 @@ where
                 Reactor::new(i as u16, listener, wake, inbox, loops).map(Mutex::new)
             })
             .collect::<io::Result<_>>()?;
-        self.reactors[0]
-            .get_mut()
-            .take_calls(Arc::clone(&self.calls))?;
+        // The first loop takes the server's calls (`loop_handle`); every
+        // other loop has a queue of its own, which its connections reach
+        // through `Conn::loop_handle`, and which the loop keeps alive.
+        for (i, reactor) in self.reactors.iter_mut().enumerate() {
+            let calls = if i == 0 {
+                Arc::clone(&self.calls)
+            } else {
+                Calls::new()?
+            };
+            reactor.get_mut().take_calls(calls)?;
+        }
         Ok(())
     }
 

@@ -6,12 +6,14 @@
 //! waiting for a connection closed earlier in the same turn then names an
 //! old generation and is ignored, instead of reaching the newcomer in its place.
 
+use std::sync::Weak;
 use std::time::Instant;
 
 use nix::sys::epoll::EpollFlags;
 
 use crate::{Address, Connection};
 
+use super::calls::Calls;
 use super::output::Output;
 
 /// Names one connection of an event-loop server, for
@@ -131,6 +133,10 @@ pub(crate) struct Table {
     /// deadline goes into the loop's heap afterwards.
     pub(crate) timer_set: Vec<ConnId>,
     reactor: u16,
+    /// The queue of calls of the loop that owns this table, for
+    /// [`Conn::loop_handle`](super::Conn::loop_handle); empty where no
+    /// loop runs calls (a `MemoryLoop`).
+    pub(crate) calls: Weak<Calls>,
 }
 
 impl Table {
@@ -141,6 +147,7 @@ impl Table {
             dirty: Vec::new(),
             timer_set: Vec::new(),
             reactor,
+            calls: Weak::new(),
         }
     }
 

@@ -213,10 +213,13 @@ impl<P: Protocol> Reactor<P> {
         Ok(sockets)
     }
 
-    /// Makes this loop run the closures queued in `inbox` (woken by its `eventfd`).
+    /// Makes this loop run the closures queued in `inbox` (woken by its
+    /// `eventfd`); its connections' [`Conn::loop_handle`](crate::Conn::loop_handle)
+    /// queue there.
     pub(crate) fn take_calls(&mut self, inbox: Arc<Calls>) -> io::Result<()> {
         self.epoll
             .add(inbox.fd(), EpollEvent::new(EpollFlags::EPOLLIN, CALLS))?;
+        self.table.calls = Arc::downgrade(&inbox);
         self.calls = Some(inbox);
         Ok(())
     }
