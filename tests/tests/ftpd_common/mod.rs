@@ -57,14 +57,23 @@ pub fn date_everything(dir: &Path) {
 
 /// The model the tests run `ftpd` in, unless a test names one: the
 /// environment variable `FTPD_MODEL` (`poll`, `threading`, `forking`), or
-/// the server's default. `.ci/run` runs the ftpd suites once in the
-/// default and once more in each other model.
+/// the server's default; and `FTPD_LOOPS` event loops (`--loops`, for
+/// `poll`). `.ci/run` runs the ftpd suites once in the default, once more
+/// in each other model, and once with two loops.
 pub fn model_args(args: &[&str]) -> Vec<String> {
-    let model = std::env::var("FTPD_MODEL").unwrap_or_default();
-    if model.is_empty() || args.contains(&"--model") {
+    if args.contains(&"--model") {
         return Vec::new();
     }
-    vec!["--model".to_string(), model]
+    let mut chosen = Vec::new();
+    let model = std::env::var("FTPD_MODEL").unwrap_or_default();
+    if !model.is_empty() {
+        chosen.extend(["--model".to_string(), model]);
+    }
+    let loops = std::env::var("FTPD_LOOPS").unwrap_or_default();
+    if !loops.is_empty() {
+        chosen.extend(["--loops".to_string(), loops]);
+    }
+    chosen
 }
 
 /// Starts `ftpd --directory DIR [--model $FTPD_MODEL] ARGS... 0`, stderr kept.

@@ -15,12 +15,10 @@
 use std::io::{self, Write};
 use std::net::IpAddr;
 use std::process::ExitCode;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
-use framework::{
-    Address, EpollTcpServer, Lines, RequestHandler, ServerOptions, StreamRequest, TcpTransport,
-};
+use framework::{Address, Lines, RequestHandler, ServerOptions, StreamRequest, TcpTransport};
 
 use super::auth::Accounts;
 use super::command::MAX_COMMAND_LINE;
@@ -163,8 +161,8 @@ fn run(args: &Args) -> io::Result<()> {
     serving::run::<TcpTransport, _, _, _>(&model, address, &options, &what, factory)
 }
 
-/// `--model poll`: the control connections on one event loop, the
-/// transfers on worker threads (`on_loop.rs`, `worker.rs`).
+/// `--model poll`: the control connections on the event loop (one per
+/// `--loops`), the transfers on worker threads (`on_loop.rs`, `worker.rs`).
 fn run_on_loop(
     model: &ModelArgs,
     address: (&str, u16),
@@ -172,23 +170,11 @@ fn run_on_loop(
     what: &str,
     config: Arc<Config>,
 ) -> io::Result<()> {
-    if model.loops != 1 {
-        // The workers reach their sessions through the first loop's handle.
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "ftpd --model poll runs one event loop (--loops 1)",
-        ));
-    }
     let shared = Arc::new(Shared {
         config,
-        handle: OnceLock::new(),
         workers: Arc::default(),
     });
-    let factory = {
-        let shared = Arc::clone(&shared);
-        move || Lines::with_max_line(FtpProtocol::new(Arc::clone(&shared)), MAX_COMMAND_LINE)
-    };
-    let server = EpollTcpServer::bind_with(address, options, factory)?;
-    let _ = shared.handle.set(server.loop_handle());
-    serving::serve_event_loop(server, &format!("{what}, poll"))
+    let factory =
+        move || Lines::with_max_line(FtpProtocol::new(Arc::clone(&shared)), MAX_COMMAND_LINE);
+    serving::run_event_loop::<TcpTransport, _, _, _>(model, address, options, what, factory)
 }

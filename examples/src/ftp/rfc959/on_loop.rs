@@ -16,9 +16,9 @@
 use std::collections::VecDeque;
 use std::io;
 use std::net::IpAddr;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use framework::{Address, CloseReason, Conn, LineProtocol, LoopHandle, Timeout};
+use framework::{Address, CloseReason, Conn, LineProtocol, Timeout};
 
 use super::abort_watch::looks_like_abort;
 use super::config::Config;
@@ -33,12 +33,10 @@ use super::worker::{Running, Workers};
 /// connection is no longer read (TCP then slows it down).
 const MAX_QUEUED_LINES: usize = 32;
 
-/// What every session of the loop shares.
+/// What every session of the loops shares.
 pub struct Shared {
     /// The server's settings.
     pub config: Arc<Config>,
-    /// The loop, for the workers' replies (set once the server is bound).
-    pub handle: OnceLock<LoopHandle>,
     /// The transfers' threads.
     pub workers: Arc<Workers>,
 }
@@ -104,14 +102,14 @@ impl FtpProtocol {
             Flow::Continue => self.idle_timer(conn),
             Flow::Close => conn.close(),
             Flow::Transfer(transfer) => {
-                let handle = self.shared.handle.get().cloned();
-                let started = handle
-                    .ok_or_else(|| io::Error::other("no loop handle"))
-                    .and_then(|handle| {
-                        self.shared
-                            .workers
-                            .start(transfer, handle, conn.id(), conn.connection())
-                    });
+                // The worker's replies come back to the loop that serves
+                // this connection (with `--loops N`, not always the first).
+                let started = self.shared.workers.start(
+                    transfer,
+                    conn.loop_handle(),
+                    conn.id(),
+                    conn.connection(),
+                );
                 match started {
                     Ok(running) => {
                         // No idle timeout while the data connection works.
