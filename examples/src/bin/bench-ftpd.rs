@@ -711,9 +711,9 @@ const MIN_FREE_MS: &str = "/sys/module/page_reporting/parameters/min_free_ms";
 /// 1 GiB of fresh tmpfs pages, so its speed depended on which pages it
 /// got, not on the server: measured, every server's uploads came out at
 /// either about 800 or about 2,000 MB/s, at random. While this lives, a
-/// freed page stays the guest's for 5 minutes (the most this kernel
-/// takes); the old setting comes back on drop (after Ctrl-C, write it
-/// back by hand: the message says how).
+/// freed page stays the guest's for 5 minutes (this kernel refused 10);
+/// the old setting comes back on drop (after Ctrl-C, write it back by
+/// hand: the message says how).
 struct HeldFreePages {
     old: String,
 }
