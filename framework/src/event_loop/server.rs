@@ -105,9 +105,15 @@ where
     pub fn from_transport(transport: T, factory: F) -> io::Result<Self> {
         let control = Arc::new(Control::new(transport.server_address())?);
         let inbox = Arc::new(Inbox::new()?);
-        let mut reactor = Reactor::new(0, transport.as_fd(), control.wake_fd(), inbox.clone(), 1)?;
         let calls = Calls::new()?;
-        reactor.take_calls(Arc::clone(&calls))?;
+        let reactor = Reactor::new(
+            0,
+            transport.as_fd(),
+            control.wake_fd(),
+            inbox.clone(),
+            Arc::clone(&calls),
+            1,
+        )?;
         Ok(EventLoopServer {
             transport,
             factory,
@@ -288,20 +294,16 @@ where
             .map(|i| {
                 let (listener, wake) = (self.transport.as_fd(), self.control.wake_fd());
                 let inbox = Arc::clone(&self.inboxes[i]);
-                Reactor::new(i as u16, listener, wake, inbox, loops).map(Mutex::new)
+                // The first loop takes the server's calls (`loop_handle`);
+                // every other loop has a queue of its own, which its
+                // connections reach through `Conn::loop_handle`.
+                let calls = match i {
+                    0 => Arc::clone(&self.calls),
+                    _ => Calls::new()?,
+                };
+                Reactor::new(i as u16, listener, wake, inbox, calls, loops).map(Mutex::new)
             })
             .collect::<io::Result<_>>()?;
-        // The first loop takes the server's calls (`loop_handle`); every
-        // other loop has a queue of its own, which its connections reach
-        // through `Conn::loop_handle`, and which the loop keeps alive.
-        for (i, reactor) in self.reactors.iter_mut().enumerate() {
-            let calls = if i == 0 {
-                Arc::clone(&self.calls)
-            } else {
-                Calls::new()?
-            };
-            reactor.get_mut().take_calls(calls)?;
-        }
         Ok(())
     }
 

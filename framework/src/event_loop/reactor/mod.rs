@@ -96,27 +96,33 @@ pub(crate) struct Reactor<P> {
     /// Drain the wake-up pipe when it fires (only a server's single loop
     /// may: with several, each must see it).
     drain_wake: bool,
-    /// Closures queued by other threads (`LoopHandle`), if this loop takes them.
-    calls: Option<Arc<Calls>>,
+    /// Closures queued by other threads (`LoopHandle`) for this loop.
+    calls: Arc<Calls>,
 }
 
 impl<P: Protocol> Reactor<P> {
-    /// A loop watching the server's wake-up pipe and its inbox, and (the
+    /// A loop watching the server's wake-up pipe, its inbox, its queue of
+    /// `calls` from other threads (which its connections'
+    /// [`Conn::loop_handle`](crate::Conn::loop_handle) reach), and (the
     /// first loop only) `listener`.
     pub(crate) fn new(
         index: u16,
         listener: BorrowedFd<'_>,
         wake: BorrowedFd<'_>,
         inbox: Arc<Inbox>,
+        calls: Arc<Calls>,
         loops: usize,
     ) -> io::Result<Reactor<P>> {
         let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)?;
         epoll.add(wake, EpollEvent::new(EpollFlags::EPOLLIN, WAKE))?;
         epoll.add(inbox.wake_fd(), EpollEvent::new(EpollFlags::EPOLLIN, INBOX))?;
+        epoll.add(calls.fd(), EpollEvent::new(EpollFlags::EPOLLIN, CALLS))?;
+        let mut table = Table::new(index);
+        table.calls = Arc::downgrade(&calls);
         let reactor = Reactor {
             index,
             epoll,
-            table: Table::new(index),
+            table,
             protocols: Vec::new(),
             timers: Timers::default(),
             buffer: vec![0u8; READ_BUFFER].into_boxed_slice(),
@@ -124,7 +130,7 @@ impl<P: Protocol> Reactor<P> {
             accept_paused_until: None,
             inbox,
             drain_wake: loops == 1,
-            calls: None,
+            calls,
         };
         if index == 0 {
             reactor.watch_listener(listener)?;
@@ -179,11 +185,7 @@ impl<P: Protocol> Reactor<P> {
                         cx.control.drain_wake_pipe();
                     }
                 }
-                CALLS => {
-                    if let Some(inbox) = &self.calls {
-                        inbox.run(&mut self.table);
-                    }
-                }
+                CALLS => self.calls.run(&mut self.table),
                 LISTENER => {
                     sockets += 1;
                     self.accept_ready(cx);
@@ -211,17 +213,6 @@ impl<P: Protocol> Reactor<P> {
                 table.is_open(index, generation)
             });
         Ok(sockets)
-    }
-
-    /// Makes this loop run the closures queued in `inbox` (woken by its
-    /// `eventfd`); its connections' [`Conn::loop_handle`](crate::Conn::loop_handle)
-    /// queue there.
-    pub(crate) fn take_calls(&mut self, inbox: Arc<Calls>) -> io::Result<()> {
-        self.epoll
-            .add(inbox.fd(), EpollEvent::new(EpollFlags::EPOLLIN, CALLS))?;
-        self.table.calls = Arc::downgrade(&inbox);
-        self.calls = Some(inbox);
-        Ok(())
     }
 
     /// Closes every connection (the server is closing): one last try to
