@@ -147,11 +147,7 @@ impl Transfer {
                 control.send_now(&reply::line(150, "Here comes the directory listing."))?;
                 let (sent, stopped) = control.watching(data.as_fd(), || (&data).write_all(&body));
                 drop(data);
-                Ok(match sent {
-                    _ if stopped => Ending::Aborted,
-                    Ok(()) => Ending::Replied(reply::line(226, "Directory send OK.")),
-                    Err(err) => aborted_by(&err, ""),
-                })
+                Ok(send_ending(sent, stopped, "Directory send OK."))
             }
             Work::Retr {
                 file,
@@ -165,11 +161,7 @@ impl Transfer {
                     send_file_from(&data, &file, start, size, |_| {})
                 });
                 drop(data);
-                Ok(match sent {
-                    _ if stopped => Ending::Aborted,
-                    Ok(()) => Ending::Replied(reply::line(226, "Transfer complete.")),
-                    Err(err) => aborted_by(&err, ""),
-                })
+                Ok(send_ending(sent, stopped, "Transfer complete."))
             }
             Work::Store {
                 mut upload,
@@ -235,6 +227,16 @@ impl Transfer {
                 &format!("refused {strangers} data connection(s) from other addresses"),
             );
         }
+    }
+}
+
+/// How a listing or a download ended: `226 done` if everything was sent,
+/// `426` if the client stopped it or the data connection failed.
+fn send_ending(sent: io::Result<()>, stopped: bool, done: &str) -> Ending {
+    match sent {
+        _ if stopped => Ending::Aborted,
+        Ok(()) => Ending::Replied(reply::line(226, done)),
+        Err(err) => aborted_by(&err, ""),
     }
 }
 
