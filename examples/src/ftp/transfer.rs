@@ -236,8 +236,7 @@ mod tests {
 
     #[test]
     fn a_download_socket_keeps_its_unsent_queue_short() {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let socket = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (socket, _peer) = loopback_pair();
         let before = SockRef::from(&socket).tcp_notsent_lowat().unwrap();
         keep_unsent_short(&socket);
         let after = SockRef::from(&socket).tcp_notsent_lowat().unwrap();

@@ -327,11 +327,17 @@ mod tests {
         assert_eq!(names(d), ["a", "a.1"]);
     }
 
+    /// A connected TCP pair on loopback: (the server's end, the client's).
+    fn loopback_pair() -> (TcpStream, TcpStream) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        (server, client)
+    }
+
     #[test]
     fn receive_takes_everything_until_the_end() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (server, _) = listener.accept().unwrap();
+        let (server, mut client) = loopback_pair();
         // More than one pipe's worth, not a multiple of a page.
         let bytes: Vec<u8> = (0..3_000_001u32).map(|i| (i % 251) as u8).collect();
         let sent = bytes.clone();
@@ -348,9 +354,7 @@ mod tests {
 
     #[test]
     fn a_trickle_below_the_low_water_mark_is_still_received() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (server, _) = listener.accept().unwrap();
+        let (server, mut client) = loopback_pair();
         // The data timeout: each wait gives up what it has after 300 ms.
         server
             .set_read_timeout(Some(std::time::Duration::from_millis(300)))
