@@ -59,8 +59,7 @@ fn abor_stops_an_upload_and_stores_nothing() {
     let mut c = Control::connect(&server.addr());
     c.login();
     c.cmd("TYPE I");
-    let mut data = Control::data(c.epsv());
-    assert!(c.cmd("STOR half.bin").starts_with("150"));
+    let mut data = c.transfer("STOR half.bin").unwrap();
     data.write_all(&pattern(8, 1 << 20)).unwrap();
     // The data connection stays open: only the ABOR says "stop".
     c.send("ABOR");
@@ -82,8 +81,7 @@ fn quit_during_a_download_waits_for_its_end() {
     let mut c = Control::connect(&server.addr());
     c.login();
     c.cmd("TYPE I");
-    let mut data = Control::data(c.epsv());
-    assert!(c.cmd("RETR f.bin").starts_with("150"));
+    let mut data = c.transfer("RETR f.bin").unwrap();
     c.send("QUIT");
     let mut got = Vec::new();
     data.read_to_end(&mut got).unwrap();

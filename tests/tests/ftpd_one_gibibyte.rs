@@ -43,8 +43,7 @@ fn one_gibibyte_up_and_down_byte_for_byte() {
     c.login();
     c.cmd("TYPE I");
 
-    let mut data = Control::data(c.epsv());
-    assert!(c.cmd("STOR huge.bin").starts_with("150"));
+    let mut data = c.transfer("STOR huge.bin").unwrap();
     for i in 0..BLOCKS {
         data.write_all(&block).unwrap();
         data.write_all(&i.to_le_bytes()).unwrap();
@@ -54,8 +53,7 @@ fn one_gibibyte_up_and_down_byte_for_byte() {
     assert!(r.starts_with("226"), "{r}");
     assert_eq!(c.cmd("SIZE huge.bin"), format!("213 {size}"));
 
-    let mut data = Control::data(c.epsv());
-    assert!(c.cmd("RETR huge.bin").starts_with("150"));
+    let mut data = c.transfer("RETR huge.bin").unwrap();
     let mut got = vec![0u8; BLOCK + 4];
     for i in 0..BLOCKS {
         data.read_exact(&mut got)

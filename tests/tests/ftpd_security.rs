@@ -57,9 +57,7 @@ fn a_broken_upload_leaves_nothing_visible() {
     c.cmd("TYPE I");
 
     // 1. The data connection is reset in the middle (SO_LINGER 0).
-    let addr = c.epsv();
-    let data = Control::data(addr);
-    assert!(c.cmd("STOR new.bin").starts_with("150"));
+    let data = c.transfer("STOR new.bin").unwrap();
     (&data).write_all(&pattern(1, 300_000)).unwrap();
     socket2::SockRef::from(&data)
         .set_linger(Some(Duration::ZERO))
@@ -69,9 +67,7 @@ fn a_broken_upload_leaves_nothing_visible() {
     assert!(r.starts_with("426"), "{r}");
 
     // 2. A replacement of old.txt, reset: the old version stays, whole.
-    let addr = c.epsv();
-    let data = Control::data(addr);
-    assert!(c.cmd("STOR old.txt").starts_with("150"));
+    let data = c.transfer("STOR old.txt").unwrap();
     (&data).write_all(b"half of the new").unwrap();
     socket2::SockRef::from(&data)
         .set_linger(Some(Duration::ZERO))
@@ -84,9 +80,7 @@ fn a_broken_upload_leaves_nothing_visible() {
     );
 
     // 3. ABOR in the middle of an upload.
-    let addr = c.epsv();
-    let data = Control::data(addr);
-    assert!(c.cmd("STOR aborted.bin").starts_with("150"));
+    let data = c.transfer("STOR aborted.bin").unwrap();
     (&data).write_all(&pattern(2, 3 << 20)).unwrap();
     c.send("ABOR");
     let r = c.reply();
@@ -96,9 +90,7 @@ fn a_broken_upload_leaves_nothing_visible() {
 
     // 4. The client dies mid-upload: its control connection closes first
     //    (the lower descriptor), then the data connection ends "normally".
-    let addr = c.epsv();
-    let data = Control::data(addr);
-    assert!(c.cmd("STOR vanished.bin").starts_with("150"));
+    let data = c.transfer("STOR vanished.bin").unwrap();
     (&data).write_all(&pattern(3, 100_000)).unwrap();
     drop(c);
     drop(data);
@@ -128,9 +120,7 @@ fn an_upload_whose_control_connection_is_reset_is_not_stored() {
     let mut c = Control::connect(&server.addr());
     c.login();
     c.cmd("TYPE I");
-    let addr = c.epsv();
-    let data = Control::data(addr);
-    assert!(c.cmd("STOR reset.bin").starts_with("150"));
+    let data = c.transfer("STOR reset.bin").unwrap();
     (&data).write_all(&pattern(4, 100_000)).unwrap();
     // On loopback the reset reaches the server before the data's FIN.
     c.reset();
@@ -159,9 +149,7 @@ fn abor_stops_a_download() {
     let mut c = Control::connect(&server.addr());
     c.login();
     c.cmd("TYPE I");
-    let addr = c.epsv();
-    let mut data = Control::data(addr);
-    assert!(c.cmd("RETR big.bin").starts_with("150"));
+    let mut data = c.transfer("RETR big.bin").unwrap();
     let mut first = vec![0u8; 1 << 20];
     data.read_exact(&mut first).unwrap();
     c.send("ABOR");

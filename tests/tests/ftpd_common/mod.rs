@@ -215,15 +215,22 @@ impl Control {
         s
     }
 
+    /// `EPSV`, the data connection, then `command`: the data connection
+    /// once the server has answered `150`, or the reply that refused.
+    pub fn transfer(&mut self, command: &str) -> Result<TcpStream, String> {
+        let data = Control::data(self.epsv());
+        let r = self.cmd(command);
+        if r.starts_with("150") {
+            Ok(data)
+        } else {
+            Err(r)
+        }
+    }
+
     /// `EPSV` then `command`; the bytes of the data connection, or the
     /// refusal's reply.
     pub fn download(&mut self, command: &str) -> Result<Vec<u8>, String> {
-        let addr = self.epsv();
-        let mut data = Control::data(addr);
-        let r = self.cmd(command);
-        if !r.starts_with("150") {
-            return Err(r);
-        }
+        let mut data = self.transfer(command)?;
         let mut bytes = Vec::new();
         data.read_to_end(&mut bytes)
             .expect("read the data connection");
@@ -236,12 +243,7 @@ impl Control {
 
     /// `TYPE I`, `EPSV`, `command` (STOR name...), the bytes, then the reply.
     pub fn upload(&mut self, command: &str, bytes: &[u8]) -> Result<String, String> {
-        let addr = self.epsv();
-        let mut data = Control::data(addr);
-        let r = self.cmd(command);
-        if !r.starts_with("150") {
-            return Err(r);
-        }
+        let mut data = self.transfer(command)?;
         data.write_all(bytes).expect("send the data");
         drop(data);
         let r = self.reply();
