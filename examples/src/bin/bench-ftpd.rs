@@ -703,6 +703,9 @@ fn plain_server_side(args: &[std::ffi::OsString]) -> ExitCode {
 /// back). Not every kernel has it.
 const MIN_FREE_MS: &str = "/sys/module/page_reporting/parameters/min_free_ms";
 
+/// How long [`HeldFreePages`] keeps freed pages in the guest, in seconds.
+const HOLD_SECONDS: u32 = 300;
+
 /// Free page reporting held back for as long as this value lives.
 ///
 /// On this project's virtual machine the guest reports each page it frees
@@ -721,13 +724,12 @@ struct HeldFreePages {
 impl HeldFreePages {
     fn hold() -> Option<HeldFreePages> {
         let old = fs::read_to_string(MIN_FREE_MS).ok()?;
-        match fs::write(MIN_FREE_MS, "300000") {
+        match fs::write(MIN_FREE_MS, (HOLD_SECONDS * 1000).to_string()) {
             Ok(()) => {
+                let old_ms = old.trim();
                 println!(
-                    "free page reporting: freed pages are held 300 s before they go back \
-                     (it was {} ms; `echo {} > {MIN_FREE_MS}` puts it back)",
-                    old.trim(),
-                    old.trim()
+                    "free page reporting: freed pages are held {HOLD_SECONDS} s before they go \
+                     back (it was {old_ms} ms; `echo {old_ms} > {MIN_FREE_MS}` puts it back)"
                 );
                 Some(HeldFreePages { old })
             }
@@ -863,14 +865,16 @@ fn run(options: &Options) -> Result<(), String> {
         memory.push(idle_pss(kind, &root, options.clients)?);
     }
 
-    let _held = if options.leave_page_reporting {
+    let held = if options.leave_page_reporting {
         None
     } else {
         HeldFreePages::hold()
     };
-    // Pages for the first round's uploads too: written and freed now, held
-    // from now on (the plain copy and a STOR each take one file's worth).
-    warm_pages(&root, 3 * size, &chunk)?;
+    if held.is_some() {
+        // Pages for the first round's uploads too: written and freed now,
+        // held from now on (the plain copy and a STOR each take a file's worth).
+        warm_pages(&root, 3 * size, &chunk)?;
+    }
     let servers: Vec<Server> = kinds
         .iter()
         .map(|&k| Server::start(k, &root))
