@@ -23,7 +23,7 @@ use super::reply;
 use super::session::DataPlan;
 use super::store::{self, Broken, Store};
 use crate::ftp::describe;
-use crate::ftp::transfer::{keep_unsent_short, send_file_from};
+use crate::ftp::transfer::{keep_unsent_short, send_whole_file_from};
 
 /// A transfer ready to run: everything decided, nothing waited for yet.
 #[derive(Debug)]
@@ -158,7 +158,7 @@ impl Transfer {
                 control.send_now(&reply::line(150, &opening))?;
                 keep_unsent_short(&data);
                 let (sent, stopped) = control.watching(data.as_fd(), || {
-                    send_file_from(&data, &file, start, size, |_| {})
+                    send_whole_file_from(&data, &file, start, size)
                 });
                 drop(data);
                 Ok(send_ending(sent, stopped, "Transfer complete."))
