@@ -1,8 +1,8 @@
 //! Watching the control connection while a transfer runs, for `ABOR`.
 //!
 //! A transfer blocks: in `accept` until the client opens the data
-//! connection, in `splice` while the client does not read, while it does
-//! not send. A client that gives up sends `ABOR` on
+//! connection, in `sendfile` while the client does not read, in `splice`
+//! while it does not send. A client that gives up sends `ABOR` on
 //! the control connection (RFC 959 §4.1.3) and may stop reading or
 //! sending the data at the same moment, so checking between two chunks
 //! is not enough: the next chunk may never move. So a second thread

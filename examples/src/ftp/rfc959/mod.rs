@@ -12,7 +12,7 @@
 //! What is shared with the course's server: the name check
 //! (`protocol::name_problem`), uploads to a hidden temporary file renamed
 //! when whole (`library::UPLOAD_PREFIX`, `tempfile`'s atomic persist),
-//! downloads by `splice`/`sendfile` (`transfer::send_file_from`), and the
+//! zero-copy downloads (`transfer::send_whole_file_from`), and the
 //! framework's threading and forking models and its event loop.
 //!
 //! One idea per file:

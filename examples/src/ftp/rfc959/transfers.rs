@@ -199,7 +199,7 @@ impl Session {
     }
 
     /// RETR: a file's bytes (from the REST point) over a data connection,
-    /// by `splice`, never through this program's memory (see [`job`](super::job)).
+    /// by one `sendfile`, never through this program's memory (see [`job`](super::job)).
     pub fn retr(&mut self, arg: &str) -> io::Result<Flow> {
         let start = std::mem::take(&mut self.restart);
         let Some(path) = self.resolve(arg)? else {

@@ -11,7 +11,7 @@
 //! ```text
 //!   loop thread                                 worker thread
 //!   RETR f: checks, Transfer ──spawn──────────> accept the data connection
-//!                         <──call_soon: "150"── send the file (splice)
+//!                         <──call_soon: "150"── send the file (sendfile)
 //!   ABOR line ──Stop::stop: shutdown(data)────> (the send ends at once)
 //!                  <──call_soon: ended, "226"── done
 //!   writable(): the reply went out, read the next command
