@@ -14,10 +14,11 @@ use std::fs::File;
 use std::io::{self, Write};
 use std::net::{IpAddr, TcpStream};
 use std::os::fd::{AsFd, BorrowedFd};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use super::active;
 use super::handler::log;
+use super::listing::ToList;
 use super::passive::accept_from;
 use super::reply;
 use super::session::DataPlan;
@@ -49,8 +50,8 @@ pub struct Transfer {
 /// What a transfer moves.
 #[derive(Debug)]
 pub enum Work {
-    /// A listing, already made.
-    Listing(Vec<u8>),
+    /// LIST, NLST, MLSD.
+    Listing(ToList),
     /// RETR: `file` from `start` to `size`; `opening` is the `150` text.
     Retr {
         /// The open file.
@@ -138,14 +139,28 @@ impl Transfer {
                 return Ok(Ending::Replied(reply::line(code, &text)));
             }
         }
+        // A directory is read here, before its data connection opens (a
+        // failure is then a plain 550), rather than on the event loop's
+        // thread. Empty for a file's bytes.
+        let listing = match &self.work {
+            Work::Listing(to_list) => match to_list.body(SystemTime::now()) {
+                Ok(body) => body,
+                Err(err) => {
+                    let text = format!("Cannot list it: {}.", describe(&err));
+                    return Ok(Ending::Replied(reply::line(550, &text)));
+                }
+            },
+            _ => Vec::new(),
+        };
         let data = match self.open_data(control) {
             Ok(data) => data,
             Err(ending) => return Ok(ending),
         };
         match self.work {
-            Work::Listing(body) => {
+            Work::Listing(_) => {
                 control.send_now(&reply::line(150, "Here comes the directory listing."))?;
-                let (sent, stopped) = control.watching(data.as_fd(), || (&data).write_all(&body));
+                let (sent, stopped) =
+                    control.watching(data.as_fd(), || (&data).write_all(&listing));
                 drop(data);
                 Ok(send_ending(sent, stopped, "Directory send OK."))
             }

@@ -14,11 +14,61 @@
 use std::fs::{self, Metadata};
 use std::io;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use super::clock::Utc;
 use crate::ftp::protocol::name_problem;
+
+/// Which listing format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    /// LIST: `ls -l` lines.
+    Long,
+    /// NLST: names.
+    Names,
+    /// MLSD: facts and names.
+    Machine,
+}
+
+/// What a LIST, NLST or MLSD sends: a directory, read only when the
+/// transfer runs, or one file's line, made at once.
+///
+/// Why later: on the event loop a transfer runs on a worker thread, and
+/// reading a directory of many thousand entries (a `stat` each) takes a
+/// while, which the loop's other sessions should not wait for.
+#[derive(Debug)]
+pub enum ToList {
+    /// The entries of directory `dir` on disk, one line each in `form`.
+    Directory {
+        /// The directory on disk.
+        dir: PathBuf,
+        /// The lines' format.
+        form: Form,
+        /// Whether the server takes uploads (MLSD's `perm` fact says so).
+        writable: bool,
+    },
+    /// A body already made.
+    Made(Vec<u8>),
+}
+
+impl ToList {
+    /// The listing's body; reads the directory if there is one to read.
+    pub fn body(&self, now: SystemTime) -> io::Result<Vec<u8>> {
+        match self {
+            ToList::Directory {
+                dir,
+                form,
+                writable,
+            } => Ok(body(entries(dir)?.iter().map(|e| match form {
+                Form::Long => ls_line(&e.name, &e.meta, now),
+                Form::Names => e.name.clone(),
+                Form::Machine => format!("{} {}", facts(&e.meta, *writable), e.name),
+            }))),
+            ToList::Made(bytes) => Ok(bytes.clone()),
+        }
+    }
+}
 
 /// One listed entry.
 #[derive(Debug, Clone)]
@@ -119,5 +169,28 @@ mod tests {
         let f = facts(&meta, false);
         assert!(f.starts_with("type=file;size=5;modify="), "{f}");
         assert!(f.ends_with(";perm=r;"), "{f}");
+    }
+
+    #[test]
+    fn a_directory_is_read_when_its_body_is_made_not_when_it_is_planned() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("early.txt"), b"1").unwrap();
+        let plan = |form| ToList::Directory {
+            dir: dir.path().to_path_buf(),
+            form,
+            writable: true,
+        };
+        let (names, machine) = (plan(Form::Names), plan(Form::Machine));
+        fs::write(dir.path().join("late.txt"), b"22").unwrap();
+        let now = SystemTime::now();
+        assert_eq!(names.body(now).unwrap(), b"early.txt\r\nlate.txt\r\n");
+        let text = String::from_utf8(machine.body(now).unwrap()).unwrap();
+        assert!(text.contains("type=file;size=2;"), "{text}");
+        assert!(text.ends_with(";perm=radfw; late.txt\r\n"), "{text}");
+
+        // Gone by then: an error, which the transfer answers with 550.
+        let gone = plan(Form::Long);
+        drop(dir);
+        assert!(gone.body(now).is_err());
     }
 }

@@ -14,23 +14,12 @@ use std::time::SystemTime;
 
 use super::active::{self, bounce_problem};
 use super::job::{Transfer, Work};
-use super::listing::{self, facts, ls_line};
+use super::listing::{self, Form, ToList, ls_line};
 use super::passive::{self, epsv_text, pasv_text};
 use super::session::{DataPlan, Flow, Session};
 use super::store::{Mode, Store};
 use crate::ftp::describe;
 use crate::ftp::protocol::parse_size;
-
-/// Which listing format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Listing {
-    /// LIST: `ls -l` lines.
-    Long,
-    /// NLST: names.
-    Names,
-    /// MLSD: facts and names.
-    Machine,
-}
 
 /// Which upload command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,14 +143,15 @@ impl Session {
     }
 
     /// LIST, NLST, MLSD: the listing of a directory (or, for LIST and NLST,
-    /// of one file) over a data connection.
-    pub fn list(&mut self, arg: Option<&str>, kind: Listing) -> io::Result<Flow> {
+    /// of one file) over a data connection. A directory is read when the
+    /// transfer runs ([`ToList`]).
+    pub fn list(&mut self, arg: Option<&str>, form: Form) -> io::Result<Flow> {
         // `LIST -la` and `LIST -l dir`: ls options, which clients send out
         // of habit, are not a path.
         let arg = arg
             .map(|a| {
                 let mut rest = a;
-                while rest.starts_with('-') && kind != Listing::Machine {
+                while rest.starts_with('-') && form != Form::Machine {
                     rest = rest.split_once(' ').map_or("", |(_, r)| r);
                 }
                 rest
@@ -170,32 +160,22 @@ impl Session {
         let Some(path) = self.resolve(arg.unwrap_or("."))? else {
             return Ok(Flow::Continue);
         };
-        let now = SystemTime::now();
-        let writable = self.config.writable;
-        let lines: Vec<String> = match self.config.root.existing(&path) {
-            Ok((disk, meta)) if meta.is_dir() => match listing::entries(&disk) {
-                Ok(entries) => entries
-                    .iter()
-                    .map(|e| match kind {
-                        Listing::Long => ls_line(&e.name, &e.meta, now),
-                        Listing::Names => e.name.clone(),
-                        Listing::Machine => format!("{} {}", facts(&e.meta, writable), e.name),
-                    })
-                    .collect(),
-                Err(err) => {
-                    return self.reply(550, &format!("Cannot list it: {}.", describe(&err)));
-                }
+        let to_list = match self.config.root.existing(&path) {
+            Ok((dir, meta)) if meta.is_dir() => ToList::Directory {
+                dir,
+                form,
+                writable: self.config.writable,
             },
-            Ok(_) if kind == Listing::Machine => {
+            Ok(_) if form == Form::Machine => {
                 return self.reply(501, "MLSD needs a directory: use MLST for a file.");
             }
-            Ok((_, meta)) => match kind {
-                Listing::Long => vec![ls_line(path.name(), &meta, now)],
-                _ => vec![path.name().to_string()],
-            },
+            Ok((_, meta)) => ToList::Made(listing::body([match form {
+                Form::Long => ls_line(path.name(), &meta, SystemTime::now()),
+                _ => path.name().to_string(),
+            }])),
             Err(reason) => return self.reply(550, &format!("Cannot list it: {reason}")),
         };
-        self.transfer(Work::Listing(listing::body(lines)))
+        self.transfer(Work::Listing(to_list))
     }
 
     /// RETR: a file's bytes (from the REST point) over a data connection,
