@@ -129,10 +129,11 @@ fn send_file_from(
 /// kernel speed ran at a third of the uncorked speed or less).
 ///
 /// Why not [`send_file`]'s 1 MiB splices through a pipe of our own: on
-/// the host of 2026-12-06 (notes/17-ftp-server.md), twenty 1 GiB `RETR`s
+/// the second host of 2026-12-06 (notes/17-ftp-server.md), twenty 1 GiB `RETR`s
 /// each way, taking turns, had medians of 3.6–5.8 GB/s this way against
-/// 2.9–3.0 GB/s through the pipe. (On an earlier host a 64 KiB-chunked
-/// `sendfile` had lost to the pipe: the figures are the machine's.)
+/// 2.9–3.0 GB/s through the pipe. (On the morning's host one `sendfile`
+/// had lost to the pipe, 1.5 against 2.2 GB/s: the figures are the
+/// machine's.)
 ///
 /// If the file shrank since its size was announced, an error comes back
 /// and the caller must end the connection, as with [`send_file`].
