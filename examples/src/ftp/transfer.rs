@@ -19,7 +19,7 @@ use nix::fcntl::{FcntlArg, SpliceFFlags, fcntl, splice};
 use socket2::SockRef;
 
 /// Bytes per `sendfile` call: small enough for a progress bar to move.
-const SEND_CHUNK: usize = 1 << 20;
+const SEND_CHUNK: u64 = 1 << 20;
 
 /// The pipe between file and socket during a download (1 MiB, Linux's
 /// default `pipe-max-size`). Pipes only hold references to pages.
@@ -115,7 +115,7 @@ fn send_file_from(
             progress(n as u64);
         }
     }
-    send_rest_with_sendfile(&socket, file, offset, size, progress)
+    sendfile_range(&socket, file, offset, size, SEND_CHUNK, progress)
 }
 
 /// Sends bytes `start..size` of `file` to a blocking `socket` with as few
@@ -143,33 +143,27 @@ pub fn send_whole_file_from(
     start: u64,
     size: u64,
 ) -> io::Result<()> {
-    let mut offset = libc::off_t::try_from(start).map_err(|_| io::ErrorKind::InvalidInput)?;
-    while (offset as u64) < size {
-        // Linux moves at most 0x7ffff000 bytes per call whatever is asked.
-        let count = (size - offset as u64).min(MOST_PER_SENDFILE) as usize;
-        match nix::sys::sendfile::sendfile(&socket, file, Some(&mut offset), count) {
-            Ok(0) => return Err(file_shrank()),
-            Ok(_) => {}
-            Err(Errno::EINTR) => {}
-            Err(errno) => return Err(errno.into()),
-        }
-    }
-    Ok(())
+    let offset = libc::off_t::try_from(start).map_err(|_| io::ErrorKind::InvalidInput)?;
+    sendfile_range(socket, file, offset, size, MOST_PER_SENDFILE, |_| {})
 }
 
-/// The most one `sendfile(2)` call moves on Linux.
+/// The most one `sendfile(2)` call moves on Linux, whatever is asked.
 const MOST_PER_SENDFILE: u64 = 0x7fff_f000;
 
-/// The fallback of [`send_file`]: `sendfile(2)` from `offset` to `size`.
-fn send_rest_with_sendfile(
+/// `sendfile(2)` from `offset` to `size`, at most `chunk` bytes per call,
+/// calling `progress` after each: [`send_file`]'s fallback (1 MiB steps,
+/// for a progress bar) and [`send_whole_file_from`] (as much as a call
+/// takes).
+fn sendfile_range(
     socket: impl AsFd,
     file: &File,
     mut offset: libc::off_t,
     size: u64,
+    chunk: u64,
     mut progress: impl FnMut(u64),
 ) -> io::Result<()> {
     while (offset as u64) < size {
-        let count = (size - offset as u64).min(SEND_CHUNK as u64) as usize;
+        let count = (size - offset as u64).min(chunk) as usize;
         match nix::sys::sendfile::sendfile(&socket, file, Some(&mut offset), count) {
             Ok(0) => return Err(file_shrank()),
             Ok(n) => progress(n as u64),
@@ -363,7 +357,8 @@ mod tests {
         let reading = read_all_in_thread(receiver);
         let (file, bytes) = sample_file(3 << 20);
         let mut steps = 0;
-        send_rest_with_sendfile(&sender, file.as_file(), 100_000, bytes.len() as u64, |_| {
+        let size = bytes.len() as u64;
+        sendfile_range(&sender, file.as_file(), 100_000, size, SEND_CHUNK, |_| {
             steps += 1
         })
         .unwrap();
@@ -373,8 +368,15 @@ mod tests {
 
         let (sender, receiver) = loopback_pair();
         let reading = read_all_in_thread(receiver);
-        let err =
-            send_rest_with_sendfile(&sender, file.as_file(), 0, (3 << 20) + 1, |_| {}).unwrap_err();
+        let err = sendfile_range(
+            &sender,
+            file.as_file(),
+            0,
+            (3 << 20) + 1,
+            SEND_CHUNK,
+            |_| {},
+        )
+        .unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
         drop(sender);
         assert!(reading.join().unwrap() == bytes);
